@@ -1,0 +1,92 @@
+"""Every setting, read once from the environment and `.env`, validated, passed in.
+
+Nothing else in the project reads ``os.environ``: build one :class:`Settings` at the edge
+(``python -m bot ...`` or a test fixture) and hand it down.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+Backend = Literal["auto", "openai", "extractive"]
+
+
+def _split_list(value: object) -> object:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    # Summarizer
+    summarizer_backend: Backend = "auto"
+    openai_api_key: SecretStr | None = None
+    openai_base_url: str | None = None
+    openai_model: str = "gpt-4.1-mini"
+    openai_timeout: float = Field(120.0, gt=0)
+    openai_max_retries: int = Field(3, ge=0)
+    openai_concurrency: int = Field(4, ge=1)
+
+    # The spec
+    summary_max_words: int = Field(2000, ge=20)
+    summary_paragraphs: int = Field(6, ge=1, le=20)
+    summary_language: str | None = None
+    summary_source_ratio: float = Field(0.5, gt=0, le=1)
+
+    # Fetching
+    fetch_timeout: float = Field(10.0, gt=0)
+    fetch_deadline: float = Field(30.0, gt=0)
+    fetch_max_bytes: int = Field(5_000_000, ge=1024)
+    fetch_max_redirects: int = Field(5, ge=0)
+    fetch_allow_hosts: Annotated[list[str], NoDecode] = []
+
+    # Storage
+    data_dir: Path = Path("./data")
+    database_url: str | None = None
+
+    @field_validator("fetch_allow_hosts", mode="before")
+    @classmethod
+    def _parse_allow_hosts(cls, value: object) -> object:
+        return _split_list(value)
+
+    @field_validator("openai_api_key", mode="before")
+    @classmethod
+    def _empty_key_is_none(cls, value: object) -> object:
+        return value or None
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'summarizer.db').resolve()}"
+
+    @property
+    def resolved_backend(self) -> Literal["openai", "extractive"]:
+        """`auto` means OpenAI when a key is set, the offline summarizer otherwise."""
+        if self.summarizer_backend == "auto":
+            return "openai" if self.openai_api_key else "extractive"
+        return self.summarizer_backend
+
+    def allowed_networks(self) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+        """The CIDRs (and single addresses) in FETCH_ALLOW_HOSTS; host names are matched separately."""
+        networks = []
+        for entry in self.fetch_allow_hosts:
+            try:
+                networks.append(ipaddress.ip_network(entry.strip("[]"), strict=False))
+            except ValueError:
+                continue
+        return networks
+
+    def allowed_hostnames(self) -> set[str]:
+        names = set()
+        for entry in self.fetch_allow_hosts:
+            try:
+                ipaddress.ip_network(entry.strip("[]"), strict=False)
+            except ValueError:
+                names.add(entry.lower().rstrip("."))
+        return names

@@ -1,0 +1,47 @@
+"""The one contract every summarizer keeps, and the Summary it returns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from bot.extract import Article
+from bot.spec import SummarySpec
+
+
+@dataclass(frozen=True)
+class Usage:
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    requests: int = 0
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(
+            self.prompt_tokens + other.prompt_tokens,
+            self.completion_tokens + other.completion_tokens,
+            self.requests + other.requests,
+        )
+
+
+@dataclass(frozen=True)
+class Summary:
+    article: Article
+    paragraphs: tuple[str, ...]
+    spec: SummarySpec  # the fitted spec the summary was made to
+    backend: str
+    model: str | None = None
+    warnings: tuple[str, ...] = field(default=())
+    usage: Usage = field(default_factory=Usage)
+
+    @property
+    def word_count(self) -> int:
+        return sum(len(p.split()) for p in self.paragraphs)
+
+
+class Summarizer(Protocol):
+    """``summarize`` gets a spec already fitted to the article (see ``SummarySpec.fitted``)."""
+
+    name: str
+    model: str | None
+
+    def summarize(self, article: Article, spec: SummarySpec) -> Summary: ...
