@@ -47,19 +47,36 @@ class Settings(BaseSettings):
     fetch_max_redirects: int = Field(5, ge=0)
     fetch_allow_hosts: Annotated[list[str], NoDecode] = []
 
-    # Storage
+    # Storage and queue
     data_dir: Path = Path("./data")
     database_url: str | None = None
+    redis_url: str | None = None
+    worker_threads: int = Field(8, ge=1)
+    job_retries: int = Field(5, ge=0)
+    job_retry_delay: float = Field(2.0, ge=0)  # doubles on each retry: 2, 4, 8, 16, 32 s
+
+    # Slack
+    slack_bot_token: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_api_url: str = "https://slack.com/api/"
+    summarize_reaction: str = "memo"
+    max_links_per_message: int = Field(3, ge=1, le=10)
 
     @field_validator("fetch_allow_hosts", mode="before")
     @classmethod
     def _parse_allow_hosts(cls, value: object) -> object:
         return _split_list(value)
 
-    @field_validator("openai_api_key", mode="before")
+    @field_validator("openai_api_key", "slack_bot_token", "slack_app_token", "slack_signing_secret", mode="before")
     @classmethod
     def _empty_key_is_none(cls, value: object) -> object:
         return value or None
+
+    @field_validator("summarize_reaction", mode="before")
+    @classmethod
+    def _bare_emoji_name(cls, value: object) -> object:
+        return value.strip(":") if isinstance(value, str) else value
 
     @property
     def effective_database_url(self) -> str:

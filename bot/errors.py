@@ -11,7 +11,8 @@
     ├── ExtractError              the page holds no article we can use         (CLI exit 3)
     │   ├── Paywall
     │   └── NotAnArticle
-    └── SummarizeError            the summarizer failed                        (CLI exit 4)
+    ├── SummarizeError            the summarizer failed                        (CLI exit 4)
+    └── DeliveryError             Slack refused or failed to take the reply
 
 Foreign exceptions (requests, openai) are translated into this tree where they happen, with
 ``raise ... from exc``, so the doors (CLI, Slack handlers, jobs) catch ``BotError`` in one place.
@@ -76,3 +77,11 @@ class NotAnArticle(ExtractError):
 
 class SummarizeError(BotError):
     exit_code = 4
+
+
+class DeliveryError(BotError):
+    """Slack would not take a reply. ``error`` is Slack's code (``not_in_channel``, ``ratelimited`` ...)."""
+
+    def __init__(self, message: str, *, error: str, transient: bool = False) -> None:
+        super().__init__(message, transient=transient)
+        self.error = error

@@ -12,6 +12,7 @@ pytest_plugins = [
     "tests.fixtures.web",
     "tests.fixtures.openai_server",
     "tests.fixtures.slack",
+    "tests.fixtures.app",
 ]
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"

@@ -1,7 +1,7 @@
 """Summarizer backends behind one registry: built-ins and test fakes register the same way.
 
-    summarizer = make_summarizer(settings)                 # backend from SUMMARIZER_BACKEND
-    summarizer = make_summarizer(settings, "extractive")   # or named
+summarizer = make_summarizer(settings)                 # backend from SUMMARIZER_BACKEND
+summarizer = make_summarizer(settings, "extractive")   # or named
 """
 
 from __future__ import annotations

@@ -1,0 +1,185 @@
+"""Build the Bolt app and run it: Socket Mode (`run`), HTTP (`serve`) or queue workers only (`worker`).
+
+app, ctx = build(settings)            # the Bolt app with every door registered
+application = wsgi(settings)          # what gunicorn serves: /slack/events and /healthz
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import threading
+from dataclasses import dataclass
+
+from slack_bolt import App
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
+
+from bot.config import Settings
+from bot.deliver import Delivery
+from bot.errors import InputError
+from bot.jobs import Queue, Worker
+from bot.spec import SummarySpec
+from bot.store import Store
+from bot.summarizers import make_summarizer
+from handlers import commands, mentions, messages, reactions, shortcuts
+
+log = logging.getLogger(__name__)
+
+DOORS = (messages, reactions, commands, mentions, shortcuts)
+
+
+@dataclass
+class AppContext:
+    """What the doors need: settings, the store and the queue. Nothing that makes summaries."""
+
+    settings: Settings
+    store: Store
+    queue: Queue
+
+    def delivery(self, client: WebClient) -> Delivery:
+        return Delivery(client, self.store)
+
+    def spec_for(self, team_id: str | None, channel: str | None) -> SummarySpec:
+        """The spec a request gets when it names none."""
+        return SummarySpec(
+            max_words=self.settings.summary_max_words,
+            paragraphs=self.settings.summary_paragraphs,
+            language=self.settings.summary_language,
+            source_ratio=self.settings.summary_source_ratio,
+        )
+
+
+def web_client(settings: Settings, token: str | None = None) -> WebClient:
+    """Every Web API client the app makes: SLACK_API_URL, and retries for 429s, 5xx and dropped connections."""
+    return WebClient(
+        token=token or _secret(settings.slack_bot_token),
+        base_url=settings.slack_api_url,
+        retry_handlers=[
+            ConnectionErrorRetryHandler(max_retry_count=2),
+            RateLimitErrorRetryHandler(max_retry_count=3),
+            ServerErrorRetryHandler(max_retry_count=2),
+        ],
+    )
+
+
+def build(settings: Settings, *, work: bool = True) -> tuple[App, AppContext]:
+    """The Bolt app. With ``work=False`` the process only acks and enqueues (scale-out `serve`)."""
+    if not settings.slack_bot_token:
+        raise InputError("SLACK_BOT_TOKEN is not set: copy the Bot User OAuth Token (xoxb-...) from your app's page.")
+    store = Store(settings.effective_database_url)
+    client = web_client(settings)
+    worker = None
+    if work:
+        worker = Worker(settings, store, make_summarizer(settings), lambda _team: Delivery(client, store))
+    ctx = AppContext(settings=settings, store=store, queue=Queue(settings, store, worker))
+    app = App(
+        client=client,
+        signing_secret=_secret(settings.slack_signing_secret),
+        request_verification_enabled=settings.slack_signing_secret is not None,
+        process_before_response=False,
+    )
+    for door in DOORS:
+        door.register(app, ctx)
+    return app, ctx
+
+
+def wsgi(settings: Settings | None = None, *, work: bool = False):
+    """The WSGI application gunicorn serves (see :func:`http_handler`)."""
+    settings = settings or Settings()
+    if not settings.slack_signing_secret:
+        raise InputError("SLACK_SIGNING_SECRET is not set: HTTP mode must verify that requests come from Slack.")
+    app, _ctx = build(settings, work=work)
+    return http_handler(app)
+
+
+def http_handler(app: App):
+    """Slack's requests at /slack/events (events, commands, shortcuts, interactivity); /healthz for probes."""
+    bolt = SlackRequestHandler(app)
+
+    def application(environ, start_response):
+        if environ.get("PATH_INFO") == "/healthz":
+            start_response("200 OK", [("Content-Type", "text/plain")])
+            return [b"ok\n"]
+        return bolt(environ, start_response)
+
+    return application
+
+
+def main(command: str, args: argparse.Namespace, settings: Settings) -> int:
+    if command == "run":
+        return run_socket_mode(settings)
+    if command == "serve":
+        return serve(settings, args)
+    return run_worker(settings)
+
+
+def run_socket_mode(settings: Settings) -> int:
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    if not settings.slack_app_token:
+        raise InputError("SLACK_APP_TOKEN is not set: create an app-level token (xapp-...) with connections:write.")
+    app, ctx = build(settings)
+    consumer = ctx.queue.consumer()
+    consumer.start()
+    handler = SocketModeHandler(app, _secret(settings.slack_app_token))
+    try:
+        handler.connect()
+        log.warning("slack-summarizer is running in Socket Mode; press Ctrl-C to stop")
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        handler.close()
+        consumer.stop(graceful=True)
+    return 0
+
+
+def serve(settings: Settings, args: argparse.Namespace) -> int:
+    """Gunicorn with threaded workers; queue workers run in this process unless --no-queue-workers."""
+    from gunicorn.app.base import BaseApplication
+
+    wsgi(settings)  # fail fast, in the parent, on a missing secret or token
+    consumer = None
+    if not args.no_queue_workers:
+        consumer = Queue(settings, Store(settings.effective_database_url), _worker(settings)).consumer()
+        consumer.start()
+
+    class Gunicorn(BaseApplication):
+        def load_config(self) -> None:
+            self.cfg.set("bind", f"{args.host}:{args.port}")
+            self.cfg.set("workers", args.workers)
+            self.cfg.set("worker_class", "gthread")
+            self.cfg.set("threads", 8)
+            self.cfg.set("accesslog", "-" if args.verbose else None)
+
+        def load(self):
+            return wsgi(settings)
+
+    try:
+        Gunicorn().run()
+    finally:
+        if consumer:
+            consumer.stop(graceful=True)
+    return 0
+
+
+def run_worker(settings: Settings) -> int:
+    queue = Queue(settings, Store(settings.effective_database_url), _worker(settings))
+    queue.huey.create_consumer(workers=settings.worker_threads, worker_type="thread").run()
+    return 0
+
+
+def _worker(settings: Settings) -> Worker:
+    store = Store(settings.effective_database_url)
+    client = web_client(settings)
+    return Worker(settings, store, make_summarizer(settings), lambda _team: Delivery(client, store))
+
+
+def _secret(value) -> str | None:
+    return value.get_secret_value() if value is not None else None

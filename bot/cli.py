@@ -1,0 +1,149 @@
+"""The command line: `python -m bot summarize SOURCE`, and the commands that start the Slack app.
+
+The CLI is the first user of the pipeline: `summarize` runs exactly what the Slack doors run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+
+from bot import __version__
+from bot.config import Settings
+from bot.errors import BotError
+from bot.pipeline import summarize_source
+from bot.spec import SummarySpec
+from bot.summarizers import Summary, make_summarizer
+
+log = logging.getLogger("bot")
+
+
+def positive_int(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive whole number, got {value}")
+    return number
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bot", description="Summarize links, in Slack or here.")
+    parser.add_argument("--version", action="version", version=f"slack-summarizer {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    summarize = commands.add_parser("summarize", help="summarize a URL, a local .html/.txt file or - (stdin)")
+    summarize.add_argument("source", help="http(s) URL, path to a .html/.txt file, or - for stdin")
+    summarize.add_argument("--words", type=positive_int, help="at most this many words (default 2000)")
+    summarize.add_argument("--paragraphs", type=positive_int, help="exactly this many paragraphs (default 6)")
+    summarize.add_argument("--language", help="write the summary in this language (default: the article's)")
+    summarize.add_argument("--backend", choices=["auto", "openai", "extractive"], default=None)
+    summarize.add_argument("--format", choices=["text", "json"], default="text")
+    summarize.add_argument("-v", "--verbose", action="store_true", help="debug logs and tracebacks")
+    summarize.set_defaults(handler=cmd_summarize)
+
+    for name, help_text in (
+        ("run", "run the Slack app in Socket Mode with in-process workers (one machine)"),
+        ("serve", "serve Slack's HTTP requests (events, commands, interactivity) behind gunicorn"),
+        ("worker", "run queue workers only (scale-out)"),
+    ):
+        sub = commands.add_parser(name, help=help_text)
+        sub.add_argument("-v", "--verbose", action="store_true")
+        if name == "serve":
+            sub.add_argument("--host", default="0.0.0.0")
+            sub.add_argument("--port", type=int, default=3000)
+            sub.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
+            sub.add_argument(
+                "--no-queue-workers",
+                action="store_true",
+                help="only ack and enqueue; `python -m bot worker` processes run the queue (scale-out)",
+            )
+        sub.set_defaults(handler=cmd_app)
+    return parser
+
+
+def spec_from(args: argparse.Namespace, settings: Settings) -> SummarySpec:
+    return SummarySpec(
+        max_words=args.words or settings.summary_max_words,
+        paragraphs=args.paragraphs or settings.summary_paragraphs,
+        language=args.language or settings.summary_language,
+        source_ratio=settings.summary_source_ratio,
+    )
+
+
+def cmd_summarize(args: argparse.Namespace, settings: Settings) -> int:
+    summarizer = make_summarizer(settings, args.backend)
+    progress = (
+        (lambda message: print(f"... {message}", file=sys.stderr)) if sys.stderr.isatty() or args.verbose else None
+    )
+    summary = summarize_source(args.source, spec_from(args, settings), summarizer, settings, progress=progress)
+    print(format_json(summary) if args.format == "json" else format_text(summary))
+    if args.format == "text":
+        for warning in summary.warnings:
+            print(f"warning: {warning}", file=sys.stderr)
+    return 0
+
+
+def format_text(summary: Summary) -> str:
+    article = summary.article
+    source = article.canonical_url or article.url or ""
+    header = [article.title or "(untitled)", source]
+    return "\n".join(line for line in header if line) + "\n\n" + "\n\n".join(summary.paragraphs)
+
+
+def format_json(summary: Summary) -> str:
+    article = summary.article
+    return json.dumps(
+        {
+            "title": article.title,
+            "url": article.canonical_url or article.url,
+            "site": article.site,
+            "byline": article.byline,
+            "date": article.date,
+            "language": article.language,
+            "paragraphs": list(summary.paragraphs),
+            "word_count": summary.word_count,
+            "source_word_count": article.word_count,
+            "max_words": summary.spec.max_words,
+            "backend": summary.backend,
+            "model": summary.model,
+            "warnings": list(summary.warnings),
+            "usage": {
+                "prompt_tokens": summary.usage.prompt_tokens,
+                "completion_tokens": summary.usage.completion_tokens,
+            },
+        },
+        ensure_ascii=False,
+        indent=2,
+    )
+
+
+def cmd_app(args: argparse.Namespace, settings: Settings) -> int:
+    from bot import app
+
+    return app.main(args.command, args, settings)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        settings = Settings()
+        return args.handler(args, settings)
+    except BotError as exc:
+        log.debug("failed", exc_info=True)
+        print(f"error: {exc.message}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # the last line of defence: one line, not a traceback
+        if args.verbose:
+            raise
+        print(
+            f"error: unexpected failure ({type(exc).__name__}); run again with --verbose for details", file=sys.stderr
+        )
+        return 1

@@ -1,0 +1,180 @@
+"""Putting answers into Slack: the thread reply, status reactions, and Slack's errors in plain words.
+
+Idempotent by construction: the store remembers the thread a request answers in and how many
+messages of the reply were already posted, so a job that runs again (after a crash or a retry)
+posts only what is missing, and a request that was answered is never answered twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.webhook import WebhookClient
+
+from bot.errors import DeliveryError
+from bot.render import SlackMessage, escape_mrkdwn, render_failure, render_summary
+from bot.request import SummaryRequest
+from bot.store import Store
+from bot.summarizers import Summary
+
+log = logging.getLogger(__name__)
+
+WORKING, DONE, FAILED = "hourglass_flowing_sand", "white_check_mark", "warning"
+
+# Slack error codes that another try may fix, and those that mean "you may not post here".
+TRANSIENT = {"ratelimited", "rate_limited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}
+CANNOT_POST = {
+    "not_in_channel",
+    "channel_not_found",
+    "is_archived",
+    "restricted_action",
+    "cannot_reply_to_message",
+    "team_access_not_granted",
+    "token_revoked",
+    "invalid_auth",
+    "account_inactive",
+}
+TOO_BIG = {"msg_too_long", "msg_blocks_too_long", "invalid_blocks"}
+
+
+class Delivery:
+    def __init__(self, client: WebClient, store: Store) -> None:
+        self.client = client
+        self.store = store
+
+    # Status reactions: best effort, never the reason a summary is lost.
+
+    def working(self, request: SummaryRequest) -> None:
+        self._react("reactions_add", request, WORKING)
+
+    def finished(self, request: SummaryRequest, *, ok: bool) -> None:
+        self._react("reactions_remove", request, WORKING)
+        self._react("reactions_add", request, DONE if ok else FAILED)
+
+    def _react(self, method: str, request: SummaryRequest, name: str) -> None:
+        if not request.source_ts:
+            return
+        try:
+            getattr(self.client, method)(channel=request.channel, timestamp=request.source_ts, name=name)
+        except SlackApiError as exc:
+            log.debug("%s %s failed: %s", method, name, exc.response.get("error"))
+
+    # Replies.
+
+    def summary(self, request: SummaryRequest, summary: Summary) -> None:
+        self._post_all(request, render_summary(summary))
+
+    def failure(self, request: SummaryRequest, reason: str) -> None:
+        self._post_all(request, [render_failure(reason, request.url)])
+
+    def _post_all(self, request: SummaryRequest, messages: list[SlackMessage]) -> None:
+        try:
+            thread_ts = self._thread(request)
+            self._post_in_thread(request, thread_ts, messages)
+        except DeliveryError as exc:
+            if exc.transient or not request.response_url:
+                raise
+            log.info("cannot post in %s (%s); answering through response_url", request.channel, exc.error)
+            self._respond(request.response_url, messages)
+
+    def _thread(self, request: SummaryRequest) -> str:
+        """The thread to answer in; for /summarize, a parent message posted once and remembered."""
+        if request.thread_ts:
+            return request.thread_ts
+        progress = self.store.progress(request.key)
+        if progress and progress.thread_ts:
+            return progress.thread_ts
+        who = f" requested by <@{request.user}>" if request.user else ""
+        text = f"Summary of <{escape_mrkdwn(request.url)}>{who}"
+        ts = self._call(channel=request.channel, text=text, unfurl_links=False, unfurl_media=False)
+        self.store.record_thread(request.key, ts)
+        return ts
+
+    def _post_in_thread(self, request: SummaryRequest, thread_ts: str, messages: list[SlackMessage]) -> None:
+        progress = self.store.progress(request.key)
+        posted = progress.parts_posted if progress else 0
+        pending = list(messages[posted:])
+        while pending:
+            message = pending.pop(0)
+            try:
+                self._call(
+                    channel=request.channel,
+                    thread_ts=thread_ts,
+                    text=message.text,
+                    blocks=message.blocks,
+                    unfurl_links=False,
+                    unfurl_media=False,
+                )
+            except DeliveryError as exc:
+                if exc.error not in TOO_BIG or len(message.blocks) < 2:
+                    raise
+                log.info("Slack refused a reply part (%s); posting it in two halves", exc.error)
+                pending[:0] = halve(message)
+                continue
+            posted += 1
+            self.store.record_part_posted(request.key, posted)
+
+    def _call(self, **args) -> str:
+        try:
+            return self.client.chat_postMessage(**args)["ts"]
+        except SlackApiError as exc:
+            raise as_delivery_error(exc) from exc
+
+    def _respond(self, response_url: str, messages: list[SlackMessage]) -> None:
+        """Slack lets a response_url be used five times in 30 minutes: never use more."""
+        hook = WebhookClient(response_url)
+        for message in messages[:5]:
+            response = hook.send(text=message.text, blocks=message.blocks, response_type="ephemeral")
+            if response.status_code >= 400:
+                raise DeliveryError("Slack refused the reply.", error=f"http_{response.status_code}")
+
+    # Pointers for a second ask about a link already summarized.
+
+    def pointer(self, request: SummaryRequest, thread_ts: str | None, done: bool) -> None:
+        if not request.user:
+            return
+        if done and thread_ts:
+            link = self._permalink(request.channel, thread_ts)
+            text = f"That link is already summarized{f' <{link}|in this thread>' if link else ' in its thread'}."
+        else:
+            text = "I'm already summarizing that link; the summary will appear in its thread."
+        try:
+            self.client.chat_postEphemeral(
+                channel=request.channel, user=request.user, text=text, thread_ts=thread_ts or request.thread_ts
+            )
+        except SlackApiError as exc:
+            log.info("could not send a pointer: %s", exc.response.get("error"))
+
+    def _permalink(self, channel: str, ts: str) -> str | None:
+        try:
+            return self.client.chat_getPermalink(channel=channel, message_ts=ts)["permalink"]
+        except SlackApiError:
+            return None
+
+
+def halve(message: SlackMessage) -> list[SlackMessage]:
+    """Split a message Slack found too big at a block boundary, keeping the fallback text honest."""
+    middle = len(message.blocks) // 2
+    halves = [message.blocks[:middle], message.blocks[middle:]]
+    return [replace(message, blocks=blocks, text=blocks_text(blocks) or message.text[:3000]) for blocks in halves]
+
+
+def blocks_text(blocks: list[dict]) -> str:
+    parts = [block["text"]["text"] for block in blocks if isinstance(block.get("text"), dict)]
+    return "\n\n".join(parts)[:3900]
+
+
+def as_delivery_error(exc: SlackApiError) -> DeliveryError:
+    status = exc.response.status_code
+    error = exc.response.get("error") or f"http_{status}"
+    transient = status == 429 or status >= 500 or error in TRANSIENT
+    if error in CANNOT_POST:
+        message = "I'm not allowed to post in this conversation (invite me with /invite, or check my permissions)."
+    elif transient:
+        message = "Slack is having trouble right now; I'll try again."
+    else:
+        message = f"Slack refused the reply ({error})."
+    return DeliveryError(message, error=error, transient=transient)

@@ -1,0 +1,80 @@
+"""Source + spec + summarizer to Summary. The same path serves the CLI and every Slack door.
+
+    summary = summarize_source("https://example.com/a", SummarySpec(), summarizer, settings)
+
+Nothing here knows about Slack.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from bot import spec as spec_rules
+from bot.config import Settings
+from bot.errors import InputError
+from bot.extract import extract
+from bot.fetch import Page, decode_body, fetch
+from bot.spec import SummarySpec
+from bot.summarizers import Summarizer, Summary
+
+log = logging.getLogger(__name__)
+
+LOCAL_SUFFIXES = {".html": "text/html", ".htm": "text/html", ".xhtml": "application/xhtml+xml", ".txt": "text/plain"}
+
+Progress = Callable[[str], None]
+
+
+def load_source(source: str, settings: Settings, session=None) -> Page:
+    """A URL is fetched safely; a local .html/.txt file or `-` (stdin) is read as is."""
+    if source == "-":
+        return _page_from_bytes(sys.stdin.buffer.read(), "-", content_type=None)
+    if urlsplit(source).scheme:
+        return fetch(source, settings, session=session)
+    path = Path(source)
+    if path.suffix.lower() in LOCAL_SUFFIXES:
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            raise InputError(f"Cannot read {source}: {exc.strerror or exc}.") from exc
+        return _page_from_bytes(raw, str(path), content_type=LOCAL_SUFFIXES[path.suffix.lower()])
+    raise InputError(f"{source!r} is neither an http(s) URL nor a .html/.txt file (or - for stdin).")
+
+
+def _page_from_bytes(raw: bytes, name: str, content_type: str | None) -> Page:
+    text, encoding = decode_body(raw, content_type)
+    if content_type is None:
+        content_type = "text/html" if text.lstrip()[:1] == "<" else "text/plain"
+    return Page(url=name, text=text, content_type=content_type, encoding=encoding)
+
+
+def summarize_source(
+    source: str,
+    spec: SummarySpec,
+    summarizer: Summarizer,
+    settings: Settings,
+    *,
+    session=None,
+    progress: Progress | None = None,
+) -> Summary:
+    say = progress or (lambda _message: None)
+    say(f"Fetching {source}")
+    page = load_source(source, settings, session=session)
+    say("Extracting the article")
+    article = extract(page)
+    return summarize_article(article, spec, summarizer, progress=say)
+
+
+def summarize_article(article, spec: SummarySpec, summarizer: Summarizer, *, progress: Progress | None = None):
+    """Fit the spec to the article (the one budget rule), summarize, and carry the fit's warnings."""
+    fitted, warnings = spec_rules.fit(spec, article.text)
+    if progress:
+        progress(f"Summarizing {article.word_count} words with {summarizer.name} (at most {fitted.max_words} words)")
+    summary = summarizer.summarize(article, fitted)
+    if warnings:
+        summary = replace(summary, warnings=tuple(warnings) + tuple(summary.warnings))
+    return summary

@@ -1,0 +1,85 @@
+"""What the doors share: reading `words=N paragraphs=N` options, and accepting a request."""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.errors import InputError
+from bot.links import find_links_in_text
+from bot.render import render_usage
+from bot.request import SummaryRequest
+from bot.spec import SummarySpec
+
+if TYPE_CHECKING:
+    from bot.app import AppContext
+
+log = logging.getLogger(__name__)
+
+COMMAND = "/summarize"
+OPTION = re.compile(r"^(\w+)=(\S*)$")
+LIMITS = {"words": (20, 5000), "paragraphs": (1, 20)}
+
+
+@dataclass(frozen=True)
+class Ask:
+    """The parsed text of a command or mention."""
+
+    urls: list[str]
+    spec: SummarySpec
+    words: list[str]  # what is left once links and options are taken out
+
+
+def parse_ask(text: str, defaults: SummarySpec, limit: int) -> Ask:
+    """`<https://x|x> words=300 paragraphs=3 language=fr` -> Ask. Raises InputError naming the problem."""
+    urls = find_links_in_text(text, limit=limit)
+    values = {"max_words": defaults.max_words, "paragraphs": defaults.paragraphs, "language": defaults.language}
+    leftover = []
+    for token in re.sub(r"<[^>]*>", " ", text).split():
+        match = OPTION.match(token)
+        if not match:
+            leftover.append(token)
+            continue
+        name, value = match.group(1).lower(), match.group(2)
+        if name == "language":
+            values["language"] = value or None
+        elif name in LIMITS:
+            values["max_words" if name == "words" else name] = _number(name, value)
+        else:
+            raise InputError(f"I don't know the option `{name}`. I understand words=N, paragraphs=N and language=xx.")
+    return Ask(urls=urls, spec=SummarySpec(source_ratio=defaults.source_ratio, **values), words=leftover)
+
+
+def _number(name: str, value: str) -> int:
+    low, high = LIMITS[name]
+    if not value.isdigit() or not low <= int(value) <= high:
+        raise InputError(f"`{name}` must be a whole number from {low} to {high}, not `{value}`.")
+    return int(value)
+
+
+def accept(ctx: AppContext, client: WebClient, request: SummaryRequest) -> None:
+    """Queue the request once; a second ask (not a retry of the first) gets a pointer to the answer."""
+    claim = ctx.queue.submit(request)
+    if claim.new:
+        log.info("accepted %s request %s", request.door, request.key)
+    elif not claim.same_delivery:
+        ctx.delivery(client).pointer(request, claim.thread_ts, done=claim.status != "queued")
+
+
+def tell(client: WebClient, channel: str, user: str | None, text: str, thread_ts: str | None = None) -> None:
+    """An ephemeral note to the person who asked; best effort."""
+    if not user:
+        return
+    try:
+        client.chat_postEphemeral(channel=channel, user=user, text=text, thread_ts=thread_ts)
+    except SlackApiError as exc:  # a note that cannot be delivered must not break the door
+        log.info("could not send an ephemeral note: %s", exc)
+
+
+def usage(ctx: AppContext) -> str:
+    return render_usage(command=COMMAND, reaction=ctx.settings.summarize_reaction)

@@ -1,0 +1,47 @@
+"""Door 1: links posted in a conversation where the app is a member."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from slack_bolt import App, BoltContext
+from slack_sdk import WebClient
+
+from bot.links import find_links
+from bot.request import SummaryRequest
+from handlers.common import accept
+
+if TYPE_CHECKING:
+    from bot.app import AppContext
+
+HUMAN_SUBTYPES = {None, "thread_broadcast"}
+
+
+def register(app: App, ctx: AppContext) -> None:
+    @app.event("message")
+    def on_message(event: dict, body: dict, client: WebClient, context: BoltContext) -> None:
+        if not is_human_post(event, context) or not ctx.store.auto_mode(context.team_id or "", event["channel"]):
+            return
+        for url in find_links(event, limit=ctx.settings.max_links_per_message):
+            request = SummaryRequest(
+                url=url,
+                team_id=context.team_id or "",
+                channel=event["channel"],
+                user=event.get("user"),
+                door="message",
+                spec=ctx.spec_for(context.team_id, event["channel"]),
+                thread_ts=event.get("thread_ts") or event["ts"],
+                source_ts=event["ts"],
+                event_id=body.get("event_id"),
+            )
+            accept(ctx, client, request)
+
+
+def is_human_post(event: dict, context: BoltContext) -> bool:
+    """A person's new message: not a bot, not an edit or an unfurl (message_changed), not one that
+    mentions the app (the mention door answers those)."""
+    if event.get("subtype") not in HUMAN_SUBTYPES or event.get("bot_id") or event.get("bot_profile"):
+        return False
+    if context.bot_user_id and f"<@{context.bot_user_id}>" in event.get("text", ""):
+        return False
+    return bool(event.get("user")) and event.get("user") != context.bot_user_id

@@ -1,0 +1,310 @@
+"""bot.render: summaries as Slack messages that Slack accepts, and text that cannot ping or mislead."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from bot.extract import Article
+from bot.render import (
+    SlackMessage,
+    escape_mrkdwn,
+    fit_text,
+    mrkdwn_link,
+    render_failure,
+    render_summary,
+    render_usage,
+)
+from bot.spec import SummarySpec
+from bot.summarizers.base import Summary
+
+INJECTIONS = ["<!channel>", "<!here>", "<@U123>", "<#C123>", "<https://evil.example|docs>", "<!subteam^S1>"]
+SENTENCE = "The committee approved the budget after a long debate about schools and roads. "
+
+
+@pytest.fixture
+def article() -> Article:
+    return Article(
+        title="City approves budget",
+        paragraphs=tuple(["word " * 500] * 5),  # 2,500 words
+        url="https://news.example/city/budget?id=7&lang=en",
+        canonical_url="https://elsewhere.example/claimed",
+        site="News Example",
+        byline="Ana Ruiz",
+        date="2024-05-01",
+    )
+
+
+@pytest.fixture
+def make_summary(article: Article):
+    """A Summary of ``article``; keyword arguments replace its fields (``title`` replaces the article's)."""
+
+    def make(paragraphs=("First paragraph.", "Second paragraph."), title=None, url="keep", **fields) -> Summary:
+        source = article
+        if title is not None:
+            source = replace(source, title=title)
+        if url != "keep":
+            source = replace(source, url=url)
+        values = {"backend": "openai", "model": "gpt-4.1-mini", **fields}
+        return Summary(article=source, paragraphs=tuple(paragraphs), spec=SummarySpec(), **values)
+
+    return make
+
+
+@pytest.fixture
+def check_slack_calls(shared_dir: Path, tmp_path: Path):
+    """Runs shared/tools/check_slack_calls.py on messages posted in a thread; returns its output."""
+    checker = shared_dir / "tools" / "check_slack_calls.py"
+
+    def check(messages: list[SlackMessage]) -> str:
+        log = tmp_path / "calls.jsonl"
+        with log.open("w", encoding="utf-8") as out:
+            for message in messages:
+                args = {"channel": "C1", "thread_ts": "1.1", "text": message.text, "blocks": message.blocks}
+                out.write(json.dumps({"method": "chat.postMessage", "args": args}) + "\n")
+        result = subprocess.run(
+            [sys.executable, str(checker), str(log)], capture_output=True, text=True, timeout=60
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert "WARNING" not in result.stdout, result.stdout
+        assert f"{len(messages)} calls checked, 0 violations" in result.stdout
+        return result.stdout
+
+    return check
+
+
+def sections(messages: list[SlackMessage]) -> list[str]:
+    return [b["text"]["text"] for m in messages for b in m.blocks if b["type"] == "section"]
+
+
+def paragraph_sections(messages: list[SlackMessage]) -> list[str]:
+    return [text for text in sections(messages) if not text.startswith(":link:")]
+
+
+def mrkdwn_texts(message: SlackMessage) -> list[str]:
+    texts = [message.text]
+    for block in message.blocks:
+        objects = [block["text"]] if isinstance(block.get("text"), dict) else block.get("elements", [])
+        texts += [obj["text"] for obj in objects if obj.get("type") == "mrkdwn"]
+    return texts
+
+
+def block_chars(message: SlackMessage) -> int:
+    total = 0
+    for block in message.blocks:
+        objects = [block["text"]] if isinstance(block.get("text"), dict) else block.get("elements", [])
+        total += sum(len(obj["text"]) for obj in objects)
+    return total
+
+
+# Escaping.
+
+
+def test_slacks_three_control_characters_are_escaped():
+    assert escape_mrkdwn("a & b < c > d") == "a &amp; b &lt; c &gt; d"
+
+
+@pytest.mark.parametrize("injection", INJECTIONS)
+def test_mentions_broadcasts_and_links_arrive_as_plain_text(injection):
+    escaped = escape_mrkdwn(injection)
+    assert "<" not in escaped and ">" not in escaped
+    assert escaped == injection.replace("<", "&lt;").replace(">", "&gt;")
+
+
+def test_written_broadcast_words_cannot_be_parsed_into_pings():
+    escaped = escape_mrkdwn("Ping @here, @channel and @Everyone; email me@here.example")
+    assert "@here," not in escaped and "@channel" not in escaped and "@Everyone" not in escaped
+    assert escaped.replace("\u2060", "") == "Ping @here, @channel and @Everyone; email me@here.example"
+
+
+def test_text_that_is_already_an_entity_is_shown_as_written():
+    assert escape_mrkdwn("&lt;b&gt;") == "&amp;lt;b&amp;gt;"
+
+
+def test_a_link_points_exactly_at_its_url_whatever_the_label_says():
+    made = mrkdwn_link("https://a.example/p?x=1&y=2|z>", "<https://evil.example|docs>")
+    assert made == "<https://a.example/p?x=1&amp;y=2%7Cz%3E|&lt;https://evil.example|docs&gt;>"
+
+
+# The summary message.
+
+
+def test_the_header_is_the_article_title_as_plain_text(make_summary):
+    header = render_summary(make_summary())[0].blocks[0]
+    assert header == {"type": "header", "text": {"type": "plain_text", "text": "City approves budget", "emoji": False}}
+
+
+def test_a_long_title_is_cut_at_a_word_to_150_characters(make_summary):
+    title = "Budget " * 60
+    header = render_summary(make_summary(title=title))[0].blocks[0]["text"]["text"]
+    assert len(header) <= 150
+    assert header.endswith("Budget…")
+
+
+def test_the_title_links_to_the_page_that_was_read_not_its_claimed_canonical(make_summary):
+    link_section = render_summary(make_summary())[0].blocks[1]["text"]["text"]
+    assert link_section == ":link: <https://news.example/city/budget?id=7&amp;lang=en|City approves budget>"
+
+
+@pytest.mark.parametrize("url", [None, "page.html", "javascript:alert(1)"])
+def test_a_source_that_is_not_a_web_page_is_not_linked(make_summary, url):
+    blocks = render_summary(make_summary(url=url))[0].blocks
+    assert not any(":link:" in b.get("text", {}).get("text", "") for b in blocks)
+
+
+def test_the_context_line_says_where_from_how_long_and_who_summarized(make_summary):
+    context = render_summary(make_summary())[0].blocks[2]
+    assert context["type"] == "context"
+    line = context["elements"][0]["text"]
+    assert line == (
+        "News Example · by Ana Ruiz · 2024-05-01 · 2,500 words in the source · ~10 min of reading saved"
+        " · openai · gpt-4.1-mini"
+    )
+
+
+def test_each_paragraph_is_one_verbatim_mrkdwn_section(make_summary):
+    messages = render_summary(make_summary(paragraphs=["One & two.", "Three <four>."]))
+    assert len(messages) == 1
+    assert messages[0].blocks[3:] == [
+        {"type": "section", "text": {"type": "mrkdwn", "text": "One &amp; two.", "verbatim": True}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": "Three &lt;four&gt;.", "verbatim": True}},
+    ]
+
+
+def test_blank_paragraphs_make_no_empty_sections(make_summary):
+    assert paragraph_sections(render_summary(make_summary(paragraphs=["Real.", "   ", ""]))) == ["Real."]
+
+
+def test_warnings_end_the_reply_as_a_small_context_line(make_summary):
+    messages = render_summary(make_summary(warnings=("The source is short <!here>.", "Two paragraphs only.")))
+    last = messages[-1].blocks[-1]
+    assert last["type"] == "context"
+    assert last["elements"][0]["text"] == (
+        ":information_source: The source is short &lt;!here&gt;. · Two paragraphs only."
+    )
+
+
+def test_the_fallback_text_carries_title_and_paragraphs_escaped(make_summary):
+    message = render_summary(make_summary(paragraphs=["A <@U1> said so."]))[0]
+    assert message.text == "City approves budget\n\nA &lt;@U1&gt; said so."
+
+
+@pytest.mark.parametrize("injection", INJECTIONS)
+def test_injections_in_title_paragraphs_and_metadata_stay_inert(make_summary, injection, check_slack_calls):
+    summary = make_summary(
+        title=f"Title {injection}",
+        paragraphs=[f"Para {injection} end."],
+        model=injection,
+        warnings=(injection,),
+    )
+    summary = replace(summary, article=replace(summary.article, site=injection, byline=injection))
+    for message in render_summary(summary):
+        for text in mrkdwn_texts(message):
+            assert injection not in text
+            assert not re.search(r"<[!@#]|<https://evil", text)
+    check_slack_calls(render_summary(summary))
+
+
+# Limits.
+
+
+def test_a_long_paragraph_is_split_between_sentences_under_3000_characters(make_summary):
+    paragraph = SENTENCE * 100  # ~8,000 characters
+    pieces = paragraph_sections(render_summary(make_summary(paragraphs=[paragraph])))
+    assert len(pieces) == 3
+    assert all(len(p) <= 3000 and p.endswith("roads.") for p in pieces)
+    assert " ".join(pieces) == paragraph.strip()
+
+
+def test_a_sentence_longer_than_a_section_is_cut_between_words(make_summary):
+    sentence = "alpha " * 1200 + "end."
+    pieces = paragraph_sections(render_summary(make_summary(paragraphs=[sentence])))
+    assert len(pieces) > 1 and all(len(p) <= 3000 for p in pieces)
+    assert " ".join(pieces).split() == sentence.split()
+
+
+def test_escaping_counts_toward_the_section_limit(make_summary):
+    pieces = paragraph_sections(render_summary(make_summary(paragraphs=["& " * 2000])))
+    assert all(len(p) <= 3000 for p in pieces)
+    assert sum(p.count("&amp;") for p in pieces) == 2000
+
+
+def test_sixty_paragraphs_fill_messages_of_at_most_50_blocks_in_order(make_summary, check_slack_calls):
+    paragraphs = [f"Paragraph {i}." for i in range(60)]
+    messages = render_summary(make_summary(paragraphs=paragraphs))
+    assert len(messages) == 2
+    assert all(len(m.blocks) <= 50 for m in messages)
+    assert paragraph_sections(messages) == paragraphs
+    check_slack_calls(messages)
+
+
+def test_huge_summaries_pack_into_few_messages_each_within_every_limit(make_summary, check_slack_calls):
+    paragraphs = [SENTENCE * 60] * 6  # 6 paragraphs of ~4,800 characters
+    messages = render_summary(make_summary(paragraphs=paragraphs, title="T" * 400))
+    assert len(messages) == 3  # ~30,000 characters of sections at 10,000 per message
+    for message in messages:
+        assert block_chars(message) <= 10_000
+        assert len(message.text) <= 4000
+    check_slack_calls(messages)
+
+
+def test_a_smaller_max_chars_repacks_into_smaller_messages(make_summary, check_slack_calls):
+    summary = make_summary(paragraphs=[SENTENCE * 60] * 6)
+    messages = render_summary(summary, max_chars=3000)
+    assert len(messages) > len(render_summary(summary))
+    assert all(block_chars(m) <= 3000 and len(m.text) <= 3000 for m in messages)
+    assert "".join(paragraph_sections(messages)).replace(" ", "") == (SENTENCE * 60 * 6).replace(" ", "")
+    check_slack_calls(messages)
+
+
+def test_max_chars_below_the_minimum_is_refused(make_summary):
+    with pytest.raises(ValueError):
+        render_summary(make_summary(), max_chars=10)
+
+
+def test_a_summary_with_no_paragraphs_still_renders_a_valid_message(make_summary, check_slack_calls):
+    messages = render_summary(make_summary(paragraphs=[], title=""))
+    assert messages[0].blocks[0]["text"]["text"] == "News Example"
+    check_slack_calls(messages)
+
+
+def test_fit_text_keeps_short_text_whole():
+    assert fit_text("  Short text.\nSecond line.  ", 3000) == ["Short text.\nSecond line."]
+
+
+# Failures and help.
+
+
+def test_a_failure_names_the_link_and_the_reason_escaped(check_slack_calls):
+    message = render_failure("The page said <!channel> & closed.", "https://example.com/a?b=1&c=2")
+    assert message.text == (
+        ":warning: I couldn't summarize <https://example.com/a?b=1&amp;c=2>: "
+        "The page said &lt;!channel&gt; &amp; closed."
+    )
+    assert message.blocks[0]["text"]["text"] == message.text
+    check_slack_calls([message])
+
+
+def test_a_failure_without_a_link_still_reads_well():
+    assert render_failure("No link found.", None).text == ":warning: I couldn't summarize that link: No link found."
+
+
+def test_a_very_long_failure_reason_is_cut_to_fit_a_section(check_slack_calls):
+    message = render_failure("Too long. " * 1000, "https://example.com/")
+    assert len(message.text) <= 3000 and message.text.endswith("…")
+    check_slack_calls([message])
+
+
+def test_usage_names_the_command_the_mention_and_the_emoji(check_slack_calls):
+    help_text = render_usage(command="/tldr", mention="<@U0APP>", emoji="books", spec=SummarySpec(300, 3))
+    assert "`/tldr &lt;url&gt; [words=N] [paragraphs=N]`" in help_text
+    assert "<@U0APP> &lt;url&gt;" in help_text
+    assert ":books:" in help_text
+    assert "at most 300 words in 3 paragraphs" in help_text
+    check_slack_calls([SlackMessage(text=help_text)])
