@@ -86,7 +86,7 @@ def cmd_summarize(args: argparse.Namespace, settings: Settings) -> int:
 
 def format_text(summary: Summary) -> str:
     article = summary.article
-    source = article.canonical_url or article.url or ""
+    source = article.url or ""  # what was fetched: a page may claim any canonical URL
     header = [article.title or "(untitled)", source]
     return "\n".join(line for line in header if line) + "\n\n" + "\n\n".join(summary.paragraphs)
 
@@ -96,7 +96,8 @@ def format_json(summary: Summary) -> str:
     return json.dumps(
         {
             "title": article.title,
-            "url": article.canonical_url or article.url,
+            "url": article.url,
+            "canonical_url": article.canonical_url,
             "site": article.site,
             "byline": article.byline,
             "date": article.date,

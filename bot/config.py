@@ -33,6 +33,7 @@ class Settings(BaseSettings):
     openai_timeout: float = Field(120.0, gt=0)
     openai_max_retries: int = Field(3, ge=0)
     openai_concurrency: int = Field(4, ge=1)
+    openai_context_tokens: int = Field(16_000, ge=2048)  # the model's context window, for splitting long articles
 
     # The spec
     summary_max_words: int = Field(2000, ge=20)

@@ -3,8 +3,8 @@
 The flow, for HTML::
 
     parse (trafilatura's lxml loader) -> metadata (trafilatura.extract_metadata, json-ld, <html lang>)
-      -> pre-clean the tree (share/newsletter/related/comment boxes, captions; merge a body split
-         across sibling containers) -> trafilatura's main-text cascade, comments off
+      -> pre-clean the tree (share/newsletter/related/comment boxes, captions; join a body split
+         across several same-class containers) -> trafilatura's main-text extraction, comments off
       -> clean the paragraphs (credit, caption and widget lines) -> paywall / not-an-article checks
 
 Plain text skips the tree steps but gets the same paragraph cleaning. trafilatura signals failure
@@ -17,6 +17,8 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import trafilatura
@@ -52,21 +54,19 @@ class Article:
 
     @property
     def word_count(self) -> int:
-        return sum(len(p.split()) for p in self.paragraphs)
+        return sum(count_words(p) for p in self.paragraphs)
 
 
 def extract(page: Page) -> Article:
     """The article in ``page``, or an ExtractError saying in plain words why there is none.
 
-    >>> extract(Page(url="https://example.com/a", text=html, content_type="text/html")).title
+    Use::
+
+        article = extract(fetch(url, settings))
+        article.title, article.byline, article.paragraphs
     """
-    try:
+    with _readable(page.url):
         article = _article_from_html(page) if page.is_html else _article_from_text(page)
-    except ExtractError:
-        raise
-    except Exception as exc:  # lxml and trafilatura internals on hostile markup
-        logger.warning("extraction failed for %s", page.url, exc_info=True)
-        raise NotAnArticle("That page doesn't look like an article: its content could not be read.") from exc
     _check_length(article)
     return article
 
@@ -74,10 +74,23 @@ def extract(page: Page) -> Article:
 def extract_text(html: str, url: str | None = None) -> str:
     """The benchmark interface: the article's clean text, paragraphs separated by blank lines.
 
-    Same body extraction as :func:`extract`, without metadata, paywall or length checks.
+    The body steps of :func:`extract`, without metadata, paywall or length checks.
     """
-    tree = _parse(html)
-    return "\n\n".join(_body_paragraphs(tree, url, titles=_headlines(tree)))
+    with _readable(url):
+        tree = _parse(html)
+        return "\n\n".join(_body_paragraphs(tree, url, titles=_headlines(tree)))
+
+
+@contextmanager
+def _readable(url: str | None) -> Iterator[None]:
+    """Whatever lxml or trafilatura trip over in hostile markup leaves as NotAnArticle."""
+    try:
+        yield
+    except ExtractError:
+        raise
+    except Exception as exc:
+        logger.warning("extraction failed for %s", url, exc_info=True)
+        raise NotAnArticle("That page doesn't look like an article: its content could not be read.") from exc
 
 
 # --- HTML --------------------------------------------------------------------------------------
@@ -90,8 +103,13 @@ def _article_from_html(page: Page) -> Article:
     title = meta.title or next(iter(headlines), "")
     paywalled = _marked_paywalled(tree)
     paragraphs = _body_paragraphs(tree, page.url, titles=(title, *headlines))
-    if paywalled and sum(len(p.split()) for p in paragraphs) < PAYWALL_MAX_WORDS:
-        raise Paywall("That article is behind a paywall: the page only shows the first few lines to non-subscribers.")
+    warnings: tuple[str, ...] = ()
+    if paywalled:
+        if sum(count_words(p) for p in paragraphs) < PAYWALL_MAX_WORDS:
+            raise Paywall(
+                "That article is behind a paywall: the page only shows the first few lines to non-subscribers."
+            )
+        warnings = ("The page is marked as for subscribers only, so the text may stop early.",)
     return Article(
         title=title,
         paragraphs=paragraphs,
@@ -101,6 +119,7 @@ def _article_from_html(page: Page) -> Article:
         byline=meta.author,
         date=meta.date,
         language=_language(tree),
+        warnings=warnings,
     )
 
 
@@ -213,12 +232,14 @@ _TITLE_SEPARATORS = re.compile(r"\s+[|\-\u2013\u2014:]\s+")
 
 
 def _language(tree: HtmlElement) -> str | None:
-    for xpath in ("/html/@lang", "/html/@xml:lang", '//meta[@http-equiv="content-language"]/@content'):
-        found = tree.xpath(xpath) if xpath != "/html/@xml:lang" else []
-        if found and found[0].strip():
-            return found[0].strip().replace("_", "-").split("-")[0].lower() or None
-    locale = tree.xpath('//meta[@property="og:locale"]/@content')
-    return locale[0].split("_")[0].lower() if locale and locale[0].strip() else None
+    """ISO 639-1 code from <html lang>, Content-Language or og:locale ("en-US", "pt_BR" -> "en", "pt")."""
+    declared = [tree.get("lang"), tree.get("xml:lang")]
+    declared += tree.xpath('//meta[@http-equiv="content-language" or @property="og:locale"]/@content')
+    for value in declared:
+        code = re.split(r"[-_,; ]", (value or "").strip())[0].lower()
+        if code.isalpha() and 2 <= len(code) <= 3:
+            return code
+    return None
 
 
 _PAYWALL_RE = re.compile(
@@ -238,11 +259,8 @@ def _marked_paywalled(tree: HtmlElement) -> bool:
             continue
         if _not_free(data):
             return True
-    if tree.xpath('//*[contains(@class, "paywall") or contains(@id, "paywall")]'):
-        return True
-    body = tree.find("body")
-    text = " ".join(body.itertext()) if body is not None else ""
-    return bool(_PAYWALL_RE.search(text))
+    visible = tree.xpath("//body//text()[not(ancestor::script or ancestor::style or ancestor::noscript)]")
+    return bool(_PAYWALL_RE.search(" ".join(visible)))
 
 
 def _not_free(data: object) -> bool:
@@ -260,63 +278,87 @@ def _not_free(data: object) -> bool:
 
 
 def _article_from_text(page: Page) -> Article:
-    blocks = [" ".join(block.split()) for block in re.split(r"\n\s*\n", page.text)]
-    blocks = [block for block in blocks if block]
-    title = ""
-    if blocks and len(blocks[0].split()) <= 15 and not blocks[0].endswith((".", "!", "?", ":")):
-        title = blocks.pop(0)
-    return Article(title=title, paragraphs=clean_paragraphs(blocks, titles=(title,)), url=page.url)
+    """Paragraphs are blocks between blank lines; a short first block without a full stop is the
+    title, and a short "By ..." block right after it the byline."""
+    paragraphs = []
+    for block in re.split(r"\n\s*\n", page.text):
+        lines = clean_paragraphs(block.splitlines())  # the same line rules as for HTML
+        if lines:
+            paragraphs.append(" ".join(lines))
+    title = byline = None
+    if paragraphs and count_words(paragraphs[0]) <= 15 and not paragraphs[0].endswith((".", "!", "?", ":")):
+        title = paragraphs.pop(0)
+    if paragraphs and count_words(paragraphs[0]) <= 8 and paragraphs[0].lower().startswith("by "):
+        byline = paragraphs.pop(0)[3:].strip()
+    return Article(title=title or "", paragraphs=tuple(paragraphs), url=page.url, byline=byline)
 
 
 # --- paragraphs --------------------------------------------------------------------------------
 
-# Lines that are never article prose, each with the most words such a line has. Short limits keep
-# a rule from eating a real sentence that happens to start the same way.
-_NOISE_RULES: tuple[tuple[int, re.Pattern[str]], ...] = tuple(
-    (limit, re.compile(pattern, re.IGNORECASE))
-    for limit, pattern in (
-        # photo credits and captions: "Photo: Getty Images", "Image credit: NASA",
-        # "Rescuers at work. (Example Photo / Jane Doe)", "... AP Photo/Evan Vucci"
-        (
-            25,
-            r"^\(?(?:photo|photograph|image|picture|illustration|graphic|video|file photo)s?"
-            r"(?:\s+(?:credit|courtesy|by|source))?\s*[:/|]",
-        ),
-        (25, r"^(?:image|photo|picture)?\s*(?:credits?|source)\s*[:/|]"),
-        (25, r"\((?:[^()]*\b(?:photo|image|picture|file)s?\b[^()]*)/[^()]*\)\s*$"),
-        (25, r"\b(?:getty images|ap photo|shutterstock|istock)\b|[/(]\s*(?:reuters|afp|epa|ap)\b[^.]{0,40}$"),
-        # share bars, related links, "read more" lists, comment and newsletter prompts
-        (
-            12,
-            r"^(?:read more|related|related articles?|related stories|more stories|recommended|"
-            r"you may also like|popular on|don't miss|explore further|more(?=\s*:)|more from|filed under|"
-            r"advertisement|share|share this(?: article| story)?|share on \w+|comments?|"
-            r"leave a comment|\d+ comments?|sign up|subscribe|print(?: article)?|order reprints|"
-            r"email|tweet|follow us)\b[^.]*$",
-        ),
-        (30, r"\b(?:sign up|subscribe)\b.*\bnewsletters?\b|\bnewsletters?\b.*\b(?:sign up|subscribe|inbox)\b"),
-        (25, r"\bfollow\b.*\b(?:twitter|facebook|instagram)\b"),
-        # contact lines, bare links, copyright and time stamps
-        (15, r"https?://|www\.|\b[\w.+-]+@[\w-]+\.[\w.]+\b"),
-        (15, r"^(?:copyright|\u00a9)|\ball rights reserved\b"),
-        (10, r"^(?:updated|published|posted)\b.*\d"),
-        (20, r"^[|:\s-]+$"),  # a table's header rule, "|---|---|"
-    )
+# Lines that are never article prose, each with the most words such a line has: the short limits
+# keep a rule from eating a real sentence that happens to start the same way.
+_CREDIT_RULES = (
+    # "Photo: Getty Images", "Image credit: NASA", "Source: Reuters"
+    (
+        25,
+        r"^\(?(?:photo|photograph|image|picture|illustration|graphic|video|file photo)s?"
+        r"(?:\s+(?:credit|courtesy|by|source))?\s*[:/|]",
+    ),
+    (25, r"^(?:image|photo|picture)?\s*(?:credits?|source)\s*[:/|]"),
+    # a caption ending in its credit: "Rescuers at work. (Example Photo / Jane Doe)"
+    (25, r"\((?:[^()]*\b(?:photo|image|picture|file)s?\b[^()]*)/[^()]*\)\s*$"),
+    (25, r"\b(?:getty images|ap photo|shutterstock|istock)\b|[/(]\s*(?:reuters|afp|epa|ap)\b[^.]{0,40}$"),
 )
+_LIST_HEADINGS = (  # a label that heads a list of links: the list goes with it
+    r"read more|related|related (?:articles|stories|content|posts|links|coverage)|more stories"
+    r"|recommended|recommended for you|you may also like|you might also like|most popular|most read"
+    r"|trending|don't miss|explore further|see also|also read|more from [\w .'-]+|popular on [\w .'-]+"
+)
+_WIDGET_RULES = (
+    (8, rf"^(?:{_LIST_HEADINGS})\W*$"),
+    (15, r"^(?:read more|related|more|see also|also read|filed under|tags|topics)\s*:"),
+    (
+        6,
+        r"^(?:advertisement|share|share this(?: article| story)?|share on \w+|\d* ?comments?"
+        r"|leave a comment|print(?: article)?|order reprints|email|tweet|follow us(?: on \w+)?)\W*$",
+    ),
+    (30, r"\b(?:sign up|subscribe)\b.*\bnewsletters?\b|\bnewsletters?\b.*\b(?:sign up|subscribe|inbox)\b"),
+    (25, r"\bfollow\b.*\b(?:twitter|facebook|instagram)\b"),
+    # contact lines, bare links, copyright lines, time stamps, a table's header rule
+    (15, r"https?://|www\.|\b[\w.+-]+@[\w-]+\.[\w.]+\b"),
+    (15, r"^(?:copyright|\u00a9)|\ball rights reserved\b"),
+    (10, r"^(?:updated|published|posted)\b.*\d"),
+    (20, r"^[|:\s-]+$"),
+)
+_NOISE_RULES = tuple((limit, re.compile(pattern, re.IGNORECASE)) for limit, pattern in (*_CREDIT_RULES, *_WIDGET_RULES))
+_LIST_HEADING_RE = re.compile(rf"^(?:{_LIST_HEADINGS})\W*$", re.IGNORECASE)
+_BULLETS = ("- ", "* ", "\u2022 ")
+_CJK_RE = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
 
 def clean_paragraphs(lines: list[str], *, titles: tuple[str, ...] = ()) -> tuple[str, ...]:
-    """Paragraphs that are article prose: no credit, caption or widget lines, no repeated headline."""
+    """Paragraphs that are article prose: no credit, caption or widget lines, no repeated headline.
+
+    Works on any list of lines, so HTML (trafilatura's lines) and plain text get the same rules.
+    List items ("- ...") right under a "Related" or "Read more" label go with the label.
+    """
     title_keys = {_key(title) for title in titles if title}
     kept: list[str] = []
+    in_link_list = False
     for line in lines:
         text = " ".join(line.split())
-        if not text or _is_noise(text):
+        if in_link_list and text.startswith(_BULLETS):
             continue
-        if len(kept) < 3 and _key(text) in title_keys:
+        in_link_list = bool(_LIST_HEADING_RE.match(text))
+        if not text or _is_noise(text) or (len(kept) < 3 and _key(text) in title_keys):
             continue
         kept.append(text)
     return tuple(kept)
+
+
+def count_words(text: str) -> int:
+    """Words separated by spaces; Chinese and Japanese, written without spaces, at two characters a word."""
+    return len(text.split()) + len(_CJK_RE.findall(text)) // 2
 
 
 def _is_noise(text: str) -> bool:
@@ -329,8 +371,10 @@ def _key(text: str) -> str:
 
 
 def _check_length(article: Article) -> None:
+    """No text, or only links and labels, is not something to summarise."""
     words = article.word_count
     if words == 0:
         raise NotAnArticle("That page doesn't look like an article: no readable text was found on it.")
-    if words < MIN_WORDS:
-        raise NotAnArticle(f"That page doesn't look like an article: it has only {words} words of text.")
+    prose = sum(count_words(p) for p in article.paragraphs if not p.startswith("- ") and count_words(p) >= 6)
+    if prose < MIN_WORDS:
+        raise NotAnArticle(f"That page doesn't look like an article: it has only {prose} words of running text.")

@@ -17,31 +17,27 @@ import re
 # Terminal punctuation, closing quotes/brackets, whitespace, then an opening quote, bracket,
 # capital letter or digit: a place where a sentence may end.
 _CANDIDATE = re.compile(r"[.!?\u2026]+['\"\u2019\u201d)\]]*\s+(?=['\"\u2018\u201c(\[]*[A-Z0-9])")
-_LAST_TOKEN = re.compile(r"(\S+)$")
 _DOTTED = re.compile(r"(?:[a-z]\.)+[a-z]")  # u.s, a.m, e.g (lower-cased, final dot dropped)
 _NEXT_WORD = re.compile(r"['\"\u2018\u201c(\[]*([A-Za-z]+)")
 
 # Never end a sentence: they precede a name or a number.
-_TITLES = frozenset(
-    """
+_TITLES_TEXT = """
 mr mrs ms dr prof sr jr st mt ft gen col lt capt cpt sgt cmdr adm maj gov sen rep pres supt insp
 rev fr hon messrs mme mlle sens reps
-""".split()
-)
+"""
+_TITLES = frozenset(_TITLES_TEXT.split())
 # End a sentence only when a common sentence opener follows ("... at Acme Inc. The ...").
-_ABBREVIATIONS = frozenset(
-    """
+_ABBREVIATIONS_TEXT = """
 inc ltd co corp llc plc bros dept univ assn est approx vs etc al fig figs vol vols ch sec jan feb
 mar apr jun jul aug sep sept oct nov dec mon tue tues wed thu thurs fri sat sun ave blvd rd
-""".split()
-)
-_OPENERS = frozenset(
-    """
+"""
+_ABBREVIATIONS = frozenset(_ABBREVIATIONS_TEXT.split())
+_OPENERS_TEXT = """
 a an the he she it they we i you his her its their our my this that these those there here but and
 so yet or if when while after before as in on at for from by with since although though however
 meanwhile then now also still what who why how where which one some many most all both each no not
-""".split()
-)
+"""
+_OPENERS = frozenset(_OPENERS_TEXT.split())
 
 
 def split_sentences(text: str) -> list[str]:
@@ -89,10 +85,10 @@ def _is_boundary(line: str, match: re.Match[str]) -> bool:
     """Veto the candidate boundaries that abbreviations, initials and numbers create."""
     if line[match.start()] != ".":
         return True  # ? ! and ellipses end sentences whatever precedes them
-    token_match = _LAST_TOKEN.search(line, 0, match.start())
-    if token_match is None:
+    before = line[max(0, match.start() - 20) : match.start()].split()  # abbreviations are short
+    if not before:
         return True
-    token = token_match.group(1).lstrip("'\"\u2018\u201c([")
+    token = before[-1].lstrip("'\"\u2018\u201c([")
     key = token.lower().rstrip(".")
     after = line[match.end() :]
     if key in _TITLES:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import JSON, Boolean, DateTime, Integer, String, create_engine, select, update
+from sqlalchemy import JSON, Boolean, DateTime, Integer, String, create_engine, event, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
@@ -82,6 +82,8 @@ class Store:
         if database_url.startswith("sqlite:///"):
             Path(database_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         self.engine: Engine = create_engine(_driver_url(database_url), pool_pre_ping=True)
+        if self.engine.dialect.name == "sqlite":
+            event.listen(self.engine, "connect", _sqlite_wal)
         Base.metadata.create_all(self.engine)
         self._session = sessionmaker(self.engine, expire_on_commit=False)
 
@@ -139,6 +141,12 @@ class Store:
     def _update(self, key: str, **values) -> None:
         with self._session.begin() as session:
             session.execute(update(RequestRow).where(RequestRow.key == key).values(updated_at=_now(), **values))
+
+
+def _sqlite_wal(connection, _record) -> None:
+    """Write-ahead logging: the doors' claims and the workers' updates don't wait on each other's reads,
+    which keeps a busy queue from stalling an ack in SQLite's lock back-off (see benchmarks/ack.py)."""
+    connection.execute("PRAGMA journal_mode=WAL")
 
 
 def _driver_url(url: str) -> str:

@@ -82,4 +82,4 @@ def tell(client: WebClient, channel: str, user: str | None, text: str, thread_ts
 
 
 def usage(ctx: AppContext) -> str:
-    return render_usage(command=COMMAND, reaction=ctx.settings.summarize_reaction)
+    return render_usage(command=COMMAND, emoji=ctx.settings.summarize_reaction, spec=ctx.spec_for(None, None))

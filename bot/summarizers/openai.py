@@ -112,7 +112,7 @@ class _Fenced:
 
 
 def _language_rule(spec: SummarySpec) -> str:
-    if spec.language:
+    if spec.language and re.fullmatch(r"[\w() -]{2,40}", spec.language):  # a name or code, not a sentence
         return f"Write in this language: {spec.language}, whatever the language of the text."
     return "Write in the same language as the text."
 
@@ -202,12 +202,13 @@ def _plain_errors(model: str) -> Iterator[None]:
             f"The model {model!r} does not exist on the model server. Check OPENAI_MODEL and OPENAI_BASE_URL."
         ) from exc
     except openai.BadRequestError as exc:
-        if exc.code == "context_length_exceeded" or "context length" in exc.message.lower():
+        detail = exc.body.get("message") if isinstance(exc.body, dict) else None
+        if exc.code == "context_length_exceeded" or re.search(r"context (length|window)", str(detail), re.I):
             raise SummarizeError(
                 f"The article is too long for the model {model!r} to read at once. "
                 "Set OPENAI_CONTEXT_TOKENS to the model's real context size."
             ) from exc
-        raise SummarizeError(f"The model server rejected the request: {exc.message}") from exc
+        raise SummarizeError(f"The model server rejected the request: {detail or 'no reason given'}") from exc
     except openai.RateLimitError as exc:
         if exc.code == "insufficient_quota":
             raise SummarizeError("The model account has run out of quota or credit.", transient=False) from exc
@@ -278,7 +279,7 @@ class OpenAISummarizer:
             timeout=settings.openai_timeout,
             max_retries=settings.openai_max_retries,
         )
-        context = getattr(settings, "openai_context_tokens", None) or DEFAULT_CONTEXT_TOKENS
+        context = settings.openai_context_tokens
         return cls(client, settings.openai_model, stream=stream, context_tokens=context,
                    concurrency=settings.openai_concurrency)
 
@@ -350,7 +351,8 @@ class OpenAISummarizer:
             corrected = self._ask([*messages, {"role": "assistant", "content": draft.text},
                                    {"role": "user", "content": correction_prompt(result.problems, spec)}])
         except SummarizeError as exc:
-            warnings.append(f"The model could not correct its summary ({exc.message}), so it was fixed automatically.")
+            log.debug("openai: the corrective request failed: %s", exc.message)
+            warnings.append("The model could not be asked to correct its summary, so it was fixed automatically.")
         else:
             usage += corrected.usage
             paragraphs = reply_paragraphs(corrected.text)
@@ -371,8 +373,8 @@ class OpenAISummarizer:
         choices = getattr(response, "choices", None)  # a proxy's HTML page comes back as a str
         if not choices:
             raise SummarizeError("The model server sent a reply that could not be read.", transient=True)
-        choice = choices[0]
-        text = _reply_text(choice.message.content, getattr(choice.message, "refusal", None), choice.finish_reason)
+        message, finish_reason = choices[0].message, choices[0].finish_reason
+        text = _reply_text(getattr(message, "content", None), getattr(message, "refusal", None), finish_reason)
         return _Reply(text, _usage(response.usage))
 
     def _ask_streamed(self, messages: list[Message]) -> _Reply:
@@ -384,7 +386,7 @@ class OpenAISummarizer:
             for chunk in stream:
                 usage = chunk.usage or usage
                 for choice in chunk.choices or []:
-                    content.append(choice.delta.content or "")
+                    content.append(getattr(choice.delta, "content", None) or "")
                     refusal.append(getattr(choice.delta, "refusal", None) or "")
                     finish_reason = choice.finish_reason or finish_reason
         if finish_reason is None:  # the stream ended without its last chunk

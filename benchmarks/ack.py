@@ -1,0 +1,236 @@
+"""Ack latency of `python -m bot serve` while the queue is busy with slow summaries.
+
+    python benchmarks/ack.py                          # 500 events + 500 commands, one sender
+    python benchmarks/ack.py --concurrency 4 --latency 2.0
+
+Slack gives an app 3 seconds to answer a request, and retries (or shows the user an error) after
+that; the doors must ack at once and leave the work to the queue. This starts, all on 127.0.0.1:
+the fake Slack Web API (tests/fixtures/slack.py), the fake OpenAI server with every completion
+slowed to ``--latency`` seconds (tests/fixtures/openai_server.py), a one-page article site, and a
+real `python -m bot serve` (gunicorn, threaded workers, in-process queue workers, OpenAI backend
+pointed at the fake). Then it sends signed `message` events and `/summarize` commands, each with
+a link nobody asked for yet (so each one becomes a queued job), and times each HTTP round trip.
+Prints a table of p50/p90/p99/max per kind; exits 1 when a p99 reaches ``--budget-ms`` (100 ms).
+The machine is shared and timings are noisy: compare runs, not single numbers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import requests
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from tests.fixtures.openai_server import FakeOpenAIServer  # noqa: E402
+from tests.fixtures.slack import BOT_TOKEN, FakeSlack  # noqa: E402
+from tests.fixtures.slack_payloads import SIGNING_SECRET, command_body, event_payload, sign  # noqa: E402
+from tests.fixtures.web_pages import PLAIN_ARTICLE, news_page  # noqa: E402
+
+CHANNEL, TEAM, USER = "C043YJGBY49", "T043DB835ML", "U043H11ES4V"
+WARMUP = 10  # requests per kind before timing: the first ones pay for imports and connection set-up
+
+
+@dataclass
+class Timings:
+    kind: str
+    seconds: list[float]
+    failed: int
+
+    def percentile(self, p: float) -> float:
+        """Nearest-rank percentile, in milliseconds."""
+        ranked = sorted(self.seconds)
+        return 1000 * ranked[max(0, min(len(ranked) - 1, round(p / 100 * len(ranked)) - 1))]
+
+
+# -- the world around the app -------------------------------------------------------------------------
+class _Article(BaseHTTPRequestHandler):
+    body = news_page(PLAIN_ARTICLE).encode()
+
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(self.body)))
+        self.end_headers()
+        self.wfile.write(self.body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@contextmanager
+def article_site() -> Iterator[str]:
+    """The same ~600-word article at every path, so every link is a new request with real work."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Article)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def bot_serve(slack: FakeSlack, openai: FakeOpenAIServer, data_dir: Path, workers: int) -> Iterator[str]:
+    """`python -m bot serve` on a free loopback port; yields its base URL once /healthz answers."""
+    port = free_port()
+    env = os.environ | {
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": slack.api_url,
+        "SUMMARIZER_BACKEND": "openai",
+        "OPENAI_API_KEY": "sk-benchmark-not-a-real-key",
+        "OPENAI_BASE_URL": openai.base_url,
+        "OPENAI_MODEL": openai.model,
+        "DATA_DIR": str(data_dir),
+        "FETCH_ALLOW_HOSTS": "127.0.0.1",
+    }
+    log = (data_dir / "serve.log").open("wb")
+    command = [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(port),
+               "--workers", str(workers)]
+    process = subprocess.Popen(command, env=env, cwd=data_dir, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_healthy(url, process, data_dir / "serve.log")
+        yield url
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+
+
+def wait_until_healthy(url: str, process: subprocess.Popen, log: Path, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"`python -m bot serve` exited with {process.returncode}:\n{log.read_text()}")
+        try:
+            if requests.get(url + "/healthz", timeout=1).status_code == 200:
+                return
+        except requests.ConnectionError:
+            pass
+        time.sleep(0.1)
+    raise SystemExit(f"`python -m bot serve` did not answer /healthz within {timeout:.0f}s")
+
+
+# -- what Slack sends ---------------------------------------------------------------------------------
+def event_request(site: str, n: int) -> tuple[bytes, str]:
+    """A person posts a link in a channel (the captured payload, a fresh ts and event_id)."""
+    payload = event_payload("event_callback.message.bare_link.json", link=f"{site}/event/{n}",
+                            ts=f"{1700000000 + n}.000100", channel=CHANNEL)
+    return json.dumps(payload).encode(), "application/json"
+
+
+def command_request(site: str, response_url: str, n: int) -> tuple[bytes, str]:
+    """`/summarize <link>` typed in a channel."""
+    body = command_body(response_url=response_url, command="/summarize", text=f"{site}/command/{n}",
+                        team_id=TEAM, channel_id=CHANNEL, user_id=USER, trigger_id=f"trigger-{n}")
+    return body, "application/x-www-form-urlencoded"
+
+
+Build = Callable[[int], tuple[bytes, str]]
+
+
+def timed_requests(url: str, build: Build, numbers: range, concurrency: int) -> tuple[list[float], int]:
+    """Send one signed request per number, ``concurrency`` at a time; returns round-trip seconds, failures."""
+    local = threading.local()
+
+    def send(n: int) -> float | None:
+        if not hasattr(local, "session"):
+            local.session = requests.Session()
+        body, content_type = build(n)
+        headers = {"Content-Type": content_type} | sign(body, SIGNING_SECRET)
+        started = time.perf_counter()
+        response = local.session.post(url + "/slack/events", data=body, headers=headers, timeout=10)
+        elapsed = time.perf_counter() - started
+        return elapsed if response.status_code == 200 else None
+
+    with ThreadPoolExecutor(concurrency) as pool:
+        results = list(pool.map(send, numbers))
+    return [r for r in results if r is not None], sum(r is None for r in results)
+
+
+def measure(url: str, kind: str, build: Build, count: int, concurrency: int) -> Timings:
+    timed_requests(url, build, range(-WARMUP, 0), concurrency)
+    seconds, failed = timed_requests(url, build, range(count), concurrency)
+    return Timings(kind, seconds, failed)
+
+
+# -- the report ---------------------------------------------------------------------------------------
+def table(results: list[Timings], budget_ms: float) -> str:
+    lines = ["| requests | n | failed | p50 ms | p90 ms | p99 ms | max ms | mean ms | p99 < budget |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
+    for r in results:
+        p99 = r.percentile(99)
+        lines.append(
+            f"| {r.kind} | {len(r.seconds)} | {r.failed} | {r.percentile(50):.1f} | {r.percentile(90):.1f} | "
+            f"{p99:.1f} | {1000 * max(r.seconds):.1f} | {1000 * statistics.fmean(r.seconds):.1f} | "
+            f"{'yes' if p99 < budget_ms else 'NO'} |"
+        )
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--events", type=int, default=500)
+    parser.add_argument("--commands", type=int, default=500)
+    parser.add_argument("--concurrency", type=int, default=1, help="requests in flight at once")
+    parser.add_argument("--latency", type=float, default=2.0, help="seconds the fake model takes per completion")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
+    parser.add_argument("--budget-ms", type=float, default=100.0)
+    args = parser.parse_args()
+
+    with (
+        tempfile.TemporaryDirectory(prefix="ack-bench-") as tmp,
+        FakeSlack() as slack,
+        FakeOpenAIServer(latency=args.latency) as openai,
+        article_site() as site,
+        bot_serve(slack, openai, Path(tmp), args.workers) as url,
+    ):
+        started = time.monotonic()
+        results = [
+            measure(url, "message events", lambda n: event_request(site, n), args.events, args.concurrency),
+            measure(url, "/summarize commands", lambda n: command_request(site, slack.response_url(), n),
+                    args.commands, args.concurrency),
+        ]
+        elapsed = time.monotonic() - started
+        posted = len([c for c in slack.calls("chat.postMessage") if c.error is None])
+        completions = len(openai.requests)
+
+    print(f"`python -m bot serve --workers {args.workers}` (gunicorn gthread), fake model latency {args.latency:g} s, "
+          f"{args.concurrency} request(s) in flight, {WARMUP} warm-up requests per kind not counted")
+    print(table(results, args.budget_ms))
+    print(f"\nwhile acking for {elapsed:.1f} s the queue made {completions} model calls and posted {posted} messages: "
+          "the work was running behind the acks")
+    return 0 if all(r.percentile(99) < args.budget_ms and not r.failed for r in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,74 @@
+"""The one sentence splitter: what ends a sentence, and what only looks like it does."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.sentences import split_paragraphs, split_sentences
+
+
+@pytest.mark.parametrize(
+    ("text", "sentences"),
+    [
+        ("It rained. Then it stopped.", ["It rained.", "Then it stopped."]),
+        ("Is it? Yes! Fine.", ["Is it?", "Yes!", "Fine."]),
+        ("Mr. Smith met Dr. Jones. They talked.", ["Mr. Smith met Dr. Jones.", "They talked."]),
+        ("Gen. Smith and Capt. Ahab sailed.", ["Gen. Smith and Capt. Ahab sailed."]),
+    ],
+)
+def test_terminal_punctuation_ends_sentences_but_titles_do_not(text, sentences):
+    assert split_sentences(text) == sentences
+
+
+def test_initials_do_not_end_a_sentence():
+    assert split_sentences("J. K. Rowling wrote it. Harry S. Truman read it.") == [
+        "J. K. Rowling wrote it.",
+        "Harry S. Truman read it.",
+    ]
+
+
+def test_decimals_amounts_and_numbered_items_stay_whole():
+    assert split_sentences("Shares rose 3.5 per cent to $12.40 on No. 5 Street. Trading closed.") == [
+        "Shares rose 3.5 per cent to $12.40 on No. 5 Street.",
+        "Trading closed.",
+    ]
+
+
+def test_dotted_abbreviations_end_a_sentence_only_before_a_sentence_opener():
+    assert split_sentences("He moved to the U.S. The move was hard.") == ["He moved to the U.S.", "The move was hard."]
+    assert split_sentences("They met at 5 p.m. on Friday at the U.S. Senate.") == [
+        "They met at 5 p.m. on Friday at the U.S. Senate."
+    ]
+    assert split_sentences("She works at Acme Inc. in Ohio. It pays well.") == [
+        "She works at Acme Inc. in Ohio.",
+        "It pays well.",
+    ]
+
+
+def test_closing_quotes_stay_with_their_sentence():
+    assert split_sentences('He said "Stop." Then he left.') == ['He said "Stop."', "Then he left."]
+    assert split_sentences("\u201cWhy not?\u201d She laughed.") == ["\u201cWhy not?\u201d", "She laughed."]
+
+
+def test_a_quoted_question_followed_by_lower_case_is_one_sentence():
+    assert split_sentences('"Why won\'t you go?" he asked. She shrugged.') == [
+        '"Why won\'t you go?" he asked.',
+        "She shrugged.",
+    ]
+
+
+def test_line_breaks_end_headings_but_wrapped_lines_continue():
+    text = "Money-Bail Systems\nThe right to bail is\nold. It is not absolute."
+    assert split_sentences(text) == ["Money-Bail Systems", "The right to bail is old.", "It is not absolute."]
+
+
+def test_whitespace_inside_a_sentence_is_collapsed():
+    assert split_sentences("  A   tab\tand  spaces.  ") == ["A tab and spaces."]
+
+
+def test_paragraphs_group_their_sentences():
+    assert split_paragraphs("One. Two.\n\nThree.\nFour.") == [["One.", "Two."], ["Three."], ["Four."]]
+
+
+def test_empty_text_has_no_sentences():
+    assert split_sentences("") == [] and split_sentences(" \n\n ") == []

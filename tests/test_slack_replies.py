@@ -1,0 +1,120 @@
+"""What the app posts: Block Kit within limits (the checker), a text fallback, everything from the page
+escaped, and status reactions that say how it went (with the reason in the thread when it failed)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from tests.fixtures.app import DONE, FAILED, WORKING, failures, summaries, wait_until_finished
+from tests.fixtures.slack_payloads import event_payload
+from tests.fixtures.web_pages import NewsArticle, news_page
+
+HOSTILE = ("<!channel>", "<!here>", "<@U123>", "<https://evil.example|docs>")
+HOSTILE_ARTICLE = NewsArticle(
+    title="Heads up <!channel>: <@U123> shared <https://evil.example|docs>",
+    byline="Mallory",
+    date="2024-05-01",
+    paragraphs=tuple(
+        f"Paragraph {n} tells <!channel> and <!here> that <@U123> moved the quarterly budget review to the "
+        f"new room, and that the agenda lives at <https://evil.example|docs> for anyone who wants to read "
+        f"it before the meeting starts on time."
+        for n in range(1, 7)
+    ),
+)
+
+
+class _HostilePage(BaseHTTPRequestHandler):
+    body = news_page(HOSTILE_ARTICLE).encode()
+
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(self.body)))
+        self.end_headers()
+        self.wfile.write(self.body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def hostile_url() -> Iterator[str]:
+    """A page on loopback whose title and text are full of Slack control sequences."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _HostilePage)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}/story"
+    server.shutdown()
+    server.server_close()
+
+
+def post_link(slack_app, slack_api, url: str) -> tuple[str, str]:
+    payload = event_payload("event_callback.message.bare_link.json", link=url, ts=slack_api.next_ts())
+    slack_app.send.event(payload)
+    return payload["event"]["channel"], payload["event"]["ts"]
+
+
+def mrkdwn_texts(post: dict) -> list[str]:
+    """Every string Slack would parse for mentions and links: the fallback and each mrkdwn object."""
+    texts = [post["text"]]
+    for block in post.get("blocks", []):
+        for item in [block.get("text"), *block.get("elements", [])]:
+            if isinstance(item, dict) and item.get("type") == "mrkdwn":
+                texts.append(item["text"])
+    return texts
+
+
+def test_nothing_from_the_page_becomes_a_live_mention_or_link(slack_app, slack_api, hostile_url):
+    channel, ts = post_link(slack_app, slack_api, hostile_url)
+
+    wait_until_finished(slack_api, channel, ts)
+    (summary,) = summaries(slack_api)
+    texts = [text for post in slack_api.posts() for text in mrkdwn_texts(post)]
+    assert not [text for text in texts for raw in HOSTILE if raw.split("|")[0] in text]
+    assert any("&lt;!channel&gt;" in text for text in texts)  # shown as written, not dropped
+    assert summary["blocks"][0] == {"type": "header", "text": {
+        "type": "plain_text", "text": HOSTILE_ARTICLE.title, "emoji": False}}  # plain_text is never parsed
+
+
+def test_a_summary_is_block_kit_with_a_text_fallback(slack_app, slack_api, web_site):
+    channel, ts = post_link(slack_app, slack_api, web_site.url("/news/plain-article"))
+
+    wait_until_finished(slack_api, channel, ts)
+    (summary,) = summaries(slack_api)
+    assert [b["type"] for b in summary["blocks"][:3]] == ["header", "section", "context"]
+    assert "Harbor City" in summary["text"]
+    assert summary["unfurl_links"] is False and summary["unfurl_media"] is False  # no preview of the source
+
+
+def test_the_hourglass_shows_while_working_and_a_check_mark_after(slack_app, slack_api, web_site):
+    channel, ts = post_link(slack_app, slack_api, web_site.url("/news/plain-article"))
+
+    assert wait_until_finished(slack_api, channel, ts) == {DONE}
+    steps = [(c.method, c.args.get("name")) for c in slack_api.calls() if c.method != "auth.test"]
+    assert steps == [
+        ("reactions.add", WORKING),
+        ("chat.postMessage", None),
+        ("reactions.remove", WORKING),
+        ("reactions.add", DONE),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("path", "reason"),
+    [
+        ("/status/404", "That page was not found on the site (HTTP 404); check the link."),
+        ("/redirect/metadata", "That link points to a private or internal address (169.254.169.254)"),
+        ("/news/empty-article", "That page doesn't look like an article"),
+    ],
+)
+def test_a_failure_gets_a_warning_and_the_reason_in_the_thread(path, reason, slack_app, slack_api, web_site):
+    channel, ts = post_link(slack_app, slack_api, web_site.url(path))
+
+    assert wait_until_finished(slack_api, channel, ts, FAILED) == {FAILED}
+    (failure,) = failures(slack_api)
+    assert failure["thread_ts"] == ts and reason in failure["text"]
+    assert summaries(slack_api) == []
