@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import threading
 from dataclasses import dataclass
+from datetime import timedelta
 
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
@@ -20,6 +22,7 @@ from slack_sdk.http_retry.builtin_handlers import (
     ServerErrorRetryHandler,
 )
 
+from bot.cache import SummaryCache
 from bot.config import Settings
 from bot.deliver import Delivery
 from bot.errors import InputError
@@ -34,6 +37,15 @@ log = logging.getLogger(__name__)
 DOORS = (messages, reactions, commands, mentions, shortcuts)
 
 
+@dataclass(frozen=True)
+class Preferences:
+    """What applies in one channel: the app's defaults, then the workspace's, then the channel's."""
+
+    auto_mode: bool
+    reaction: str
+    spec: SummarySpec
+
+
 @dataclass
 class AppContext:
     """What the doors need: settings, the store and the queue. Nothing that makes summaries."""
@@ -45,14 +57,28 @@ class AppContext:
     def delivery(self, client: WebClient) -> Delivery:
         return Delivery(client, self.store)
 
-    def spec_for(self, team_id: str | None, channel: str | None) -> SummarySpec:
-        """The spec a request gets when it names none."""
-        return SummarySpec(
-            max_words=self.settings.summary_max_words,
-            paragraphs=self.settings.summary_paragraphs,
-            language=self.settings.summary_language,
+    def preferences(self, team_id: str | None, channel: str | None) -> Preferences:
+        values = {
+            "auto_mode": True,
+            "reaction": self.settings.summarize_reaction,
+            "max_words": self.settings.summary_max_words,
+            "paragraphs": self.settings.summary_paragraphs,
+            "language": self.settings.summary_language,
+        }
+        for scope in ("", channel) if channel else ("",):
+            overrides = self.store.scope_settings(team_id or "", scope)
+            values |= {name: value for name, value in overrides.items() if value is not None}
+        spec = SummarySpec(
+            max_words=values["max_words"],
+            paragraphs=values["paragraphs"],
+            language=values["language"],
             source_ratio=self.settings.summary_source_ratio,
         )
+        return Preferences(auto_mode=values["auto_mode"], reaction=values["reaction"], spec=spec)
+
+    def spec_for(self, team_id: str | None, channel: str | None) -> SummarySpec:
+        """The spec a request gets when it names none."""
+        return self.preferences(team_id, channel).spec
 
 
 def web_client(settings: Settings, token: str | None = None) -> WebClient:
@@ -74,9 +100,7 @@ def build(settings: Settings, *, work: bool = True) -> tuple[App, AppContext]:
         raise InputError("SLACK_BOT_TOKEN is not set: copy the Bot User OAuth Token (xoxb-...) from your app's page.")
     store = Store(settings.effective_database_url)
     client = web_client(settings)
-    worker = None
-    if work:
-        worker = Worker(settings, store, make_summarizer(settings), lambda _team: Delivery(client, store))
+    worker = _worker(settings, store, client) if work else None
     ctx = AppContext(settings=settings, store=store, queue=Queue(settings, store, worker))
     app = App(
         client=client,
@@ -136,7 +160,7 @@ def run_socket_mode(settings: Settings) -> int:
         pass
     finally:
         handler.close()
-        consumer.stop(graceful=True)
+        consumer.stop()
     return 0
 
 
@@ -147,7 +171,8 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
     wsgi(settings)  # fail fast, in the parent, on a missing secret or token
     consumer = None
     if not args.no_queue_workers:
-        consumer = Queue(settings, Store(settings.effective_database_url), _worker(settings)).consumer()
+        store = Store(settings.effective_database_url)
+        consumer = Queue(settings, store, _worker(settings, store, web_client(settings))).consumer()
         consumer.start()
 
     class Gunicorn(BaseApplication):
@@ -165,20 +190,27 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
         Gunicorn().run()
     finally:
         if consumer:
-            consumer.stop(graceful=True)
+            consumer.stop()
     return 0
 
 
 def run_worker(settings: Settings) -> int:
-    queue = Queue(settings, Store(settings.effective_database_url), _worker(settings))
-    queue.huey.create_consumer(workers=settings.worker_threads, worker_type="thread").run()
+    """Queue workers only, until SIGTERM or Ctrl-C; many of these can share REDIS_URL and DATABASE_URL."""
+    store = Store(settings.effective_database_url)
+    workers = Queue(settings, store, _worker(settings, store, web_client(settings))).consumer()
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    workers.start()
+    log.warning("worker running with %d threads; SIGTERM or Ctrl-C stops it", settings.worker_threads)
+    stop.wait()
+    workers.stop()
     return 0
 
 
-def _worker(settings: Settings) -> Worker:
-    store = Store(settings.effective_database_url)
-    client = web_client(settings)
-    return Worker(settings, store, make_summarizer(settings), lambda _team: Delivery(client, store))
+def _worker(settings: Settings, store: Store, client: WebClient) -> Worker:
+    cache = SummaryCache(store, timedelta(hours=settings.cache_ttl_hours)) if settings.cache_ttl_hours else None
+    return Worker(settings, store, make_summarizer(settings), lambda _team: Delivery(client, store), cache)
 
 
 def _secret(value) -> str | None:

@@ -55,6 +55,16 @@ class Settings(BaseSettings):
     worker_threads: int = Field(8, ge=1)
     job_retries: int = Field(5, ge=0)
     job_retry_delay: float = Field(2.0, ge=0)  # doubles on each retry: 2, 4, 8, 16, 32 s
+    job_lease: float = Field(60.0, gt=0)  # a worker holds a request this long between heartbeats
+    job_stranded_after: float = Field(300.0, gt=0)  # a queued request idle this long is queued again
+    cache_ttl_hours: float = Field(168.0, ge=0)  # a week; 0 turns the summary cache off
+
+    # Cost guard (0 = off)
+    daily_token_budget: int = Field(0, ge=0)  # tokens per workspace per UTC day
+    user_rate_limit: int = Field(0, ge=0)  # summaries per user per hour
+    openai_price_input: float = Field(0.40, ge=0)  # USD per million prompt tokens, for usage estimates
+    openai_price_output: float = Field(1.60, ge=0)  # USD per million completion tokens
+    admin_user_ids: Annotated[list[str], NoDecode] = []  # may change workspace defaults besides admins
 
     # Slack
     slack_bot_token: SecretStr | None = None
@@ -64,7 +74,7 @@ class Settings(BaseSettings):
     summarize_reaction: str = "memo"
     max_links_per_message: int = Field(3, ge=1, le=10)
 
-    @field_validator("fetch_allow_hosts", mode="before")
+    @field_validator("fetch_allow_hosts", "admin_user_ids", mode="before")
     @classmethod
     def _parse_allow_hosts(cls, value: object) -> object:
         return _split_list(value)

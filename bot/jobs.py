@@ -9,8 +9,10 @@ the queue is Redis and `python -m bot worker` runs consumers on any number of ma
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from huey import Huey, RedisHuey, SqliteHuey
 from huey.consumer import Consumer
@@ -21,7 +23,10 @@ from bot.errors import BotError
 from bot.pipeline import summarize_source
 from bot.request import SummaryRequest
 from bot.store import Claim, Status, Store
-from bot.summarizers import Summarizer
+from bot.summarizers import Summarizer, Summary
+
+if TYPE_CHECKING:
+    from bot.cache import SummaryCache
 
 log = logging.getLogger(__name__)
 
@@ -66,30 +71,76 @@ class Queue:
             raise RuntimeError("this process only enqueues; run `python -m bot worker` to process requests")
         self._work(SummaryRequest.from_dict(payload), task is None or task.retries == 0)
 
-    def consumer(self, threads: int | None = None) -> Consumer:
-        """Thread workers that poll an idle SQLite queue at most every half second (Redis blocks instead)."""
-        workers = threads or self.settings.worker_threads
-        return EmbeddedConsumer(self.huey, workers=workers, worker_type="thread", initial_delay=0.05, max_delay=0.5)
+    def requeue(self, request: SummaryRequest) -> None:
+        self._task(request.to_dict())
+
+    def consumer(self, threads: int | None = None) -> Workers:
+        return Workers(self, threads or self.settings.worker_threads)
+
+
+class Workers:
+    """Consumer threads and the reaper, started and stopped together by whichever program hosts them.
+
+    The consumer polls an idle SQLite queue at most every half second (Redis blocks instead). The
+    reaper puts back requests a dead worker left behind: queued in the store, unleased, untouched for
+    JOB_STRANDED_AFTER seconds. The lease makes a request that was queued twice run once.
+    """
+
+    def __init__(self, queue: Queue, threads: int) -> None:
+        self.queue = queue
+        self.consumer = EmbeddedConsumer(
+            queue.huey, workers=threads, worker_type="thread", initial_delay=0.05, max_delay=0.5
+        )
+        self._stop = threading.Event()
+        self._reaper = threading.Thread(target=self._reap, name="reaper", daemon=True)
+
+    def start(self) -> None:
+        self.consumer.start()
+        self._reaper.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.consumer.stop(graceful=True)
+
+    def _reap(self) -> None:
+        idle = self.queue.settings.job_stranded_after
+        while not self._stop.wait(min(idle / 2, 30.0)):
+            try:
+                for request in self.queue.store.stranded(idle):
+                    log.warning("request %s was left behind; queueing it again", request.key)
+                    self.queue.store.touch(request.key)
+                    self.queue.requeue(request)
+            except Exception:  # the reaper must outlive a database hiccup
+                log.exception("reaper pass failed")
 
 
 @dataclass
 class Worker:
-    """Runs one request end to end: status reaction, pipeline, reply, final reaction."""
+    """Runs one request end to end, under a lease: status reaction, pipeline, reply, final reaction."""
 
     settings: Settings
     store: Store
     summarizer: Summarizer
     delivery_for: Callable[[str], Delivery]  # team_id -> Delivery with that workspace's client
+    cache: SummaryCache | None = None
 
     def __call__(self, request: SummaryRequest, last_try: bool) -> None:
-        progress = self.store.progress(request.key)
-        if progress and progress.status != Status.QUEUED:
-            log.info("request %s already %s; nothing to do", request.key, progress.status)
+        if not self.store.lease(request.key, self.settings.job_lease):
+            log.info("request %s is finished or another worker holds it", request.key)
             return
+        try:
+            with Heartbeat(self.store, request.key, self.settings.job_lease):
+                self._run(request, last_try)
+        except Exception:
+            self.store.release(request.key)  # let the retry take it at once
+            raise
+
+    def _run(self, request: SummaryRequest, last_try: bool) -> None:
         delivery = self.delivery_for(request.team_id)
         delivery.working(request)
         try:
-            summary = summarize_source(request.url, request.spec, self.summarizer, self.settings)
+            summary = summarize_source(request.url, request.spec, self.summarizer, self.settings, cache=self.cache)
+            self.store.record_usage(request, summary.backend, summary.model, summary.usage, self._cost(summary))
             delivery.summary(request, summary)
         except BotError as exc:
             if exc.transient and not last_try:
@@ -106,6 +157,12 @@ class Worker:
         self.store.finish(request.key, Status.POSTED)
         delivery.finished(request, ok=True)
 
+    def _cost(self, summary: Summary) -> float:
+        if summary.backend != "openai":
+            return 0.0
+        prices = self.settings.openai_price_input, self.settings.openai_price_output
+        return (summary.usage.prompt_tokens * prices[0] + summary.usage.completion_tokens * prices[1]) / 1e6
+
     def _fail(self, delivery: Delivery, request: SummaryRequest, reason: str) -> None:
         try:
             delivery.failure(request, reason)
@@ -113,3 +170,27 @@ class Worker:
             log.warning("request %s failed (%s) and the failure could not be posted: %s", request.key, reason, exc)
         self.store.finish(request.key, Status.FAILED)
         delivery.finished(request, ok=False)
+
+
+class Heartbeat:
+    """Renews a request's lease while its worker lives; a killed worker stops renewing, the lease runs out."""
+
+    def __init__(self, store: Store, key: str, lease: float) -> None:
+        self.store, self.key, self.lease = store, key, lease
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._beat, name=f"heartbeat-{key[:8]}", daemon=True)
+
+    def __enter__(self) -> Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _beat(self) -> None:
+        while not self._stop.wait(self.lease / 3):
+            try:
+                self.store.renew(self.key, self.lease)
+            except Exception:
+                log.exception("could not renew the lease of %s", self.key)

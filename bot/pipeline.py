@@ -12,15 +12,19 @@ import sys
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from bot import spec as spec_rules
 from bot.config import Settings
 from bot.errors import InputError
-from bot.extract import extract
+from bot.extract import Article, extract
 from bot.fetch import Page, decode_body, fetch
 from bot.spec import SummarySpec
 from bot.summarizers import Summarizer, Summary
+
+if TYPE_CHECKING:
+    from bot.cache import SummaryCache
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +63,7 @@ def summarize_source(
     settings: Settings,
     *,
     session=None,
+    cache: SummaryCache | None = None,
     progress: Progress | None = None,
 ) -> Summary:
     say = progress or (lambda _message: None)
@@ -66,15 +71,28 @@ def summarize_source(
     page = load_source(source, settings, session=session)
     say("Extracting the article")
     article = extract(page)
-    return summarize_article(article, spec, summarizer, progress=say)
+    return summarize_article(article, spec, summarizer, cache=cache, progress=say)
 
 
-def summarize_article(article, spec: SummarySpec, summarizer: Summarizer, *, progress: Progress | None = None):
-    """Fit the spec to the article (the one budget rule), summarize, and carry the fit's warnings."""
+def summarize_article(
+    article: Article,
+    spec: SummarySpec,
+    summarizer: Summarizer,
+    *,
+    cache: SummaryCache | None = None,
+    progress: Progress | None = None,
+) -> Summary:
+    """Fit the spec to the article (the one budget rule), summarize or take it from the cache."""
+    say = progress or (lambda _message: None)
+    key = cache and cache.key(article, spec, summarizer.name, summarizer.model)
+    if cache and (cached := cache.get(key)):
+        say("Found in the cache")
+        return cached
     fitted, warnings = spec_rules.fit(spec, article.text)
-    if progress:
-        progress(f"Summarizing {article.word_count} words with {summarizer.name} (at most {fitted.max_words} words)")
+    say(f"Summarizing {article.word_count} words with {summarizer.name} (at most {fitted.max_words} words)")
     summary = summarizer.summarize(article, fitted)
     if warnings:
         summary = replace(summary, warnings=tuple(warnings) + tuple(summary.warnings))
+    if cache:
+        cache.put(key, summary)
     return summary

@@ -1,19 +1,27 @@
-"""The durable state: who asked for what, what was posted, and per-channel settings.
+"""The durable state: who asked for what and what was posted, settings, the summary cache, usage.
 
-SQLite in the data directory by default, PostgreSQL (or anything SQLAlchemy speaks) through
-DATABASE_URL. The request table is what makes "one request, one summary, ever" hold across Slack's
-retries, duplicate deliveries and restarts.
+SQLite in the data directory by default, PostgreSQL through DATABASE_URL
+(`postgresql://user@host:5432/db`). The schema is Alembic's (bot/migrations, append-only); every
+process brings the database up to date when it opens the store, one at a time.
+
+The request table is what makes "one request, one summary, ever" hold across Slack's retries,
+duplicate deliveries, restarts and workers killed mid-job: a request is claimed once (primary key),
+run only under a lease (compare-and-set), and its reply progress is recorded part by part.
 """
 
 from __future__ import annotations
 
+import contextlib
 import enum
-import json
+import fcntl
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import JSON, Boolean, DateTime, Integer, String, create_engine, event, select, update
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import JSON, Boolean, DateTime, Float, Integer, String, create_engine, func, or_, select, text, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
@@ -21,7 +29,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
 from bot.request import SummaryRequest
 
 
-def _now() -> datetime:
+def now() -> datetime:
     return datetime.now(UTC)
 
 
@@ -41,23 +49,58 @@ class RequestRow(Base):
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     team_id: Mapped[str] = mapped_column(String(32))
     channel: Mapped[str] = mapped_column(String(32))
+    user_id: Mapped[str | None] = mapped_column(String(32))
     url: Mapped[str] = mapped_column(String(2048))
     door: Mapped[str] = mapped_column(String(16))
-    event_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    event_id: Mapped[str | None] = mapped_column(String(128))
     status: Mapped[str] = mapped_column(String(16), default=Status.QUEUED)
-    thread_ts: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    thread_ts: Mapped[str | None] = mapped_column(String(32))
     parts_posted: Mapped[int] = mapped_column(Integer, default=0)
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     payload: Mapped[dict] = mapped_column(JSON)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now, onupdate=_now)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
 
 
-class ChannelSettingsRow(Base):
-    __tablename__ = "channel_settings"
+class ScopeSettingsRow(Base):
+    """Overrides for a workspace (channel "") or one channel; None means "inherit"."""
+
+    __tablename__ = "scope_settings"
 
     team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     channel: Mapped[str] = mapped_column(String(32), primary_key=True)
-    auto_mode: Mapped[bool] = mapped_column(Boolean, default=True)
+    auto_mode: Mapped[bool | None] = mapped_column(Boolean)
+    reaction: Mapped[str | None] = mapped_column(String(64))
+    max_words: Mapped[int | None] = mapped_column(Integer)
+    paragraphs: Mapped[int | None] = mapped_column(Integer)
+    language: Mapped[str | None] = mapped_column(String(32))
+
+
+class CacheRow(Base):
+    __tablename__ = "summary_cache"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    url: Mapped[str] = mapped_column(String(2048))
+    payload: Mapped[dict] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+
+
+class UsageRow(Base):
+    __tablename__ = "usage"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    channel: Mapped[str | None] = mapped_column(String(32))
+    user_id: Mapped[str | None] = mapped_column(String(32))
+    backend: Mapped[str] = mapped_column(String(32))
+    model: Mapped[str | None] = mapped_column(String(128))
+    prompt_tokens: Mapped[int] = mapped_column(Integer)
+    completion_tokens: Mapped[int] = mapped_column(Integer)
+    cost_usd: Mapped[float] = mapped_column(Float)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+
+
+SETTING_FIELDS = ("auto_mode", "reaction", "max_words", "paragraphs", "language")
 
 
 @dataclass(frozen=True)
@@ -77,15 +120,31 @@ class Progress:
     parts_posted: int
 
 
+@dataclass(frozen=True)
+class UsageTotals:
+    summaries: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
+
+    @property
+    def tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+
 class Store:
     def __init__(self, database_url: str) -> None:
-        if database_url.startswith("sqlite:///"):
-            Path(database_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        self.engine: Engine = create_engine(_driver_url(database_url), pool_pre_ping=True)
-        if self.engine.dialect.name == "sqlite":
-            event.listen(self.engine, "connect", _sqlite_wal)
-        Base.metadata.create_all(self.engine)
+        url = _driver_url(database_url)
+        if url.startswith("sqlite:///"):
+            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        self.engine: Engine = create_engine(url, pool_pre_ping=True, connect_args=_connect_args(url))
+        migrate(self.engine)
         self._session = sessionmaker(self.engine, expire_on_commit=False)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # -- requests -----------------------------------------------------------------------------
 
     def claim(self, request: SummaryRequest) -> Claim:
         """Record the request unless its key is known; atomic across processes (primary key)."""
@@ -93,11 +152,13 @@ class Store:
             key=request.key,
             team_id=request.team_id,
             channel=request.channel,
+            user_id=request.user,
             url=request.url,
             door=request.door,
             event_id=request.event_id,
+            status=Status.QUEUED,
             thread_ts=request.thread_ts,
-            payload=json.loads(json.dumps(request.to_dict())),
+            payload=request.to_dict(),
         )
         try:
             with self._session.begin() as session:
@@ -106,8 +167,26 @@ class Store:
         except IntegrityError:
             with self._session() as session:
                 known = session.get(RequestRow, request.key)
-            same = known.event_id == request.event_id and request.event_id is not None
+            same = request.event_id is not None and known.event_id == request.event_id
             return Claim(new=False, same_delivery=same, status=known.status, thread_ts=known.thread_ts)
+
+    def lease(self, key: str, seconds: float) -> bool:
+        """Take (or renew) the right to run a queued request; False while another worker holds it."""
+        moment = now()
+        with self._session.begin() as session:
+            result = session.execute(
+                update(RequestRow)
+                .where(RequestRow.key == key, RequestRow.status == Status.QUEUED)
+                .where(or_(RequestRow.lease_until.is_(None), RequestRow.lease_until < moment))
+                .values(lease_until=moment + timedelta(seconds=seconds), updated_at=moment)
+            )
+            return result.rowcount == 1
+
+    def renew(self, key: str, seconds: float) -> None:
+        self._update(key, lease_until=now() + timedelta(seconds=seconds))
+
+    def release(self, key: str) -> None:
+        self._update(key, lease_until=None)
 
     def progress(self, key: str) -> Progress | None:
         with self._session() as session:
@@ -121,36 +200,145 @@ class Store:
         self._update(key, parts_posted=parts_posted)
 
     def finish(self, key: str, status: Status) -> None:
-        self._update(key, status=status)
+        self._update(key, status=status, lease_until=None)
 
-    def pending(self) -> list[SummaryRequest]:
-        """Requests accepted but never finished (a worker died, or the queue lost them)."""
+    def stranded(self, idle_seconds: float) -> list[SummaryRequest]:
+        """Queued requests nobody holds a lease on and nobody touched lately: lost by a dead worker."""
+        moment = now()
         with self._session() as session:
-            rows = session.scalars(select(RequestRow).where(RequestRow.status == Status.QUEUED)).all()
+            rows = session.scalars(
+                select(RequestRow)
+                .where(RequestRow.status == Status.QUEUED)
+                .where(RequestRow.updated_at < moment - timedelta(seconds=idle_seconds))
+                .where(or_(RequestRow.lease_until.is_(None), RequestRow.lease_until < moment))
+            ).all()
         return [SummaryRequest.from_dict(row.payload) for row in rows]
 
-    def auto_mode(self, team_id: str, channel: str) -> bool:
-        with self._session() as session:
-            row = session.get(ChannelSettingsRow, (team_id, channel))
-            return True if row is None else row.auto_mode
+    def touch(self, key: str) -> None:
+        self._update(key)
 
-    def set_auto_mode(self, team_id: str, channel: str, enabled: bool) -> None:
-        with self._session.begin() as session:
-            session.merge(ChannelSettingsRow(team_id=team_id, channel=channel, auto_mode=enabled))
+    def earlier_summary(self, team_id: str, channel: str, url: str, since: datetime) -> str | None:
+        """The thread where this URL was already summarized in this channel since ``since``."""
+        with self._session() as session:
+            return session.scalar(
+                select(RequestRow.thread_ts)
+                .where(RequestRow.team_id == team_id, RequestRow.channel == channel, RequestRow.url == url)
+                .where(RequestRow.status == Status.POSTED, RequestRow.created_at >= since)
+                .order_by(RequestRow.created_at)
+                .limit(1)
+            )
+
+    def requests_by_user(self, team_id: str, user: str, since: datetime) -> int:
+        with self._session() as session:
+            return session.scalar(
+                select(func.count())
+                .select_from(RequestRow)
+                .where(RequestRow.team_id == team_id, RequestRow.user_id == user, RequestRow.created_at >= since)
+            )
 
     def _update(self, key: str, **values) -> None:
         with self._session.begin() as session:
-            session.execute(update(RequestRow).where(RequestRow.key == key).values(updated_at=_now(), **values))
+            session.execute(update(RequestRow).where(RequestRow.key == key).values(updated_at=now(), **values))
+
+    # -- settings -----------------------------------------------------------------------------
+
+    def scope_settings(self, team_id: str, channel: str = "") -> dict[str, object]:
+        """The overrides stored for a workspace (channel "") or a channel, without inheritance."""
+        with self._session() as session:
+            row = session.get(ScopeSettingsRow, (team_id, channel))
+            return {name: getattr(row, name) for name in SETTING_FIELDS} if row else dict.fromkeys(SETTING_FIELDS)
+
+    def save_settings(self, team_id: str, channel: str = "", **values: object) -> None:
+        unknown = set(values) - set(SETTING_FIELDS)
+        if unknown:
+            raise ValueError(f"unknown settings: {sorted(unknown)}")
+        merged = self.scope_settings(team_id, channel) | values
+        with self._session.begin() as session:
+            session.merge(ScopeSettingsRow(team_id=team_id, channel=channel, **merged))
+
+    # -- the summary cache --------------------------------------------------------------------
+
+    def cache_get(self, key: str, max_age: timedelta) -> dict | None:
+        with self._session() as session:
+            row = session.get(CacheRow, key)
+            fresh = row is not None and _aware(row.created_at) >= now() - max_age
+            return row.payload if fresh else None
+
+    def cache_put(self, key: str, url: str, payload: dict) -> None:
+        with self._session.begin() as session:
+            session.merge(CacheRow(key=key, url=url, payload=payload, created_at=now()))
+
+    # -- usage --------------------------------------------------------------------------------
+
+    def record_usage(self, request: SummaryRequest, backend: str, model: str | None, usage, cost_usd: float) -> None:
+        with self._session.begin() as session:
+            session.add(
+                UsageRow(
+                    team_id=request.team_id,
+                    channel=request.channel,
+                    user_id=request.user,
+                    backend=backend,
+                    model=model,
+                    prompt_tokens=usage.prompt_tokens,
+                    completion_tokens=usage.completion_tokens,
+                    cost_usd=cost_usd,
+                )
+            )
+
+    def usage_totals(self, team_id: str, since: datetime, **where: str) -> UsageTotals:
+        """Totals for a workspace since a moment, optionally for one channel or user (channel=, user_id=)."""
+        query = select(
+            func.count(),
+            func.coalesce(func.sum(UsageRow.prompt_tokens), 0),
+            func.coalesce(func.sum(UsageRow.completion_tokens), 0),
+            func.coalesce(func.sum(UsageRow.cost_usd), 0.0),
+        ).where(UsageRow.team_id == team_id, UsageRow.created_at >= since)
+        for column, value in where.items():
+            query = query.where(getattr(UsageRow, column) == value)
+        with self._session() as session:
+            count, prompt, completion, cost = session.execute(query).one()
+        return UsageTotals(count, int(prompt), int(completion), float(cost))
 
 
-def _sqlite_wal(connection, _record) -> None:
-    """Write-ahead logging: the doors' claims and the workers' updates don't wait on each other's reads,
-    which keeps a busy queue from stalling an ack in SQLite's lock back-off (see benchmarks/ack.py)."""
-    connection.execute("PRAGMA journal_mode=WAL")
+def migrate(engine: Engine) -> None:
+    """Bring the schema up to date, one process at a time (several start together when scaled out)."""
+    config = Config()
+    config.set_main_option("script_location", "bot:migrations")
+    with _migration_lock(engine), engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+
+@contextlib.contextmanager
+def _migration_lock(engine: Engine) -> Iterator[None]:
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as connection:
+            connection.execute(text("SELECT pg_advisory_lock(720531)"))
+            try:
+                yield
+            finally:
+                connection.execute(text("SELECT pg_advisory_unlock(720531)"))
+                connection.commit()
+    elif engine.dialect.name == "sqlite" and engine.url.database:
+        with open(f"{engine.url.database}.migrate-lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            yield
+    else:
+        yield
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes; everything here is UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _driver_url(url: str) -> str:
     """Accept the usual `postgresql://user@host/db` and pick the installed psycopg 3 driver."""
-    if url.startswith("postgresql://") or url.startswith("postgres://"):
+    if url.startswith(("postgresql://", "postgres://")):
         return "postgresql+psycopg://" + url.split("://", 1)[1]
     return url
+
+
+def _connect_args(url: str) -> dict:
+    """SQLite: wait for a writer instead of failing at once, as several workers share the file."""
+    return {"timeout": 30} if url.startswith("sqlite") else {}

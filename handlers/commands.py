@@ -52,7 +52,7 @@ def register(app: App, ctx: AppContext) -> None:
 def set_auto_mode(ctx: AppContext, command: dict, words: list[str]) -> str:
     if words not in (["on"], ["off"]):
         return "Use `/summarize auto on` or `/summarize auto off`."
-    ctx.store.set_auto_mode(command.get("team_id", ""), command["channel_id"], words == ["on"])
+    ctx.store.save_settings(command.get("team_id", ""), command["channel_id"], auto_mode=words == ["on"])
     if words == ["on"]:
         return "Links posted in this channel will be summarized automatically."
     return (

@@ -20,7 +20,10 @@ HUMAN_SUBTYPES = {None, "thread_broadcast"}
 def register(app: App, ctx: AppContext) -> None:
     @app.event("message")
     def on_message(event: dict, body: dict, client: WebClient, context: BoltContext) -> None:
-        if not is_human_post(event, context) or not ctx.store.auto_mode(context.team_id or "", event["channel"]):
+        if not is_human_post(event, context):
+            return
+        preferences = ctx.preferences(context.team_id, event["channel"])
+        if not preferences.auto_mode:
             return
         for url in find_links(event, limit=ctx.settings.max_links_per_message):
             request = SummaryRequest(
@@ -29,7 +32,7 @@ def register(app: App, ctx: AppContext) -> None:
                 channel=event["channel"],
                 user=event.get("user"),
                 door="message",
-                spec=ctx.spec_for(context.team_id, event["channel"]),
+                spec=preferences.spec,
                 thread_ts=event.get("thread_ts") or event["ts"],
                 source_ts=event["ts"],
                 event_id=body.get("event_id"),

@@ -23,7 +23,10 @@ def register(app: App, ctx: AppContext) -> None:
     @app.event("reaction_added")
     def on_reaction(event: dict, body: dict, client: WebClient, context: BoltContext) -> None:
         item = event.get("item", {})
-        if event.get("reaction", "").split("::")[0] != ctx.settings.summarize_reaction or item.get("type") != "message":
+        if item.get("type") != "message":
+            return
+        preferences = ctx.preferences(context.team_id, item["channel"])
+        if event.get("reaction", "").split("::")[0] != preferences.reaction:
             return
         message = read_message(client, item["channel"], item["ts"])
         if message is None:
@@ -35,7 +38,7 @@ def register(app: App, ctx: AppContext) -> None:
                 channel=item["channel"],
                 user=event.get("user"),
                 door="reaction",
-                spec=ctx.spec_for(context.team_id, item["channel"]),
+                spec=preferences.spec,
                 thread_ts=message.get("thread_ts") or message["ts"],
                 source_ts=message["ts"],
                 event_id=body.get("event_id"),

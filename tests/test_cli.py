@@ -50,7 +50,9 @@ def test_json_format_carries_the_documented_fields(cli, web_site):
 
 
 def test_words_and_paragraphs_options_shape_the_summary(cli, web_site):
-    _, out, _ = cli("summarize", web_site.url("/news/long-article"), "--words", "300", "--paragraphs", "3", "--format", "json")
+    _, out, _ = cli(
+        "summarize", web_site.url("/news/long-article"), "--words", "300", "--paragraphs", "3", "--format", "json"
+    )
     data = json.loads(out)
     assert len(data["paragraphs"]) == 3
     assert data["word_count"] <= 300

@@ -3,20 +3,14 @@ every case the summary arrives once, whole. (`not_in_channel` for /summarize: te
 
 from __future__ import annotations
 
-from tests.fixtures.app import summaries, wait_until_finished
-from tests.fixtures.slack_payloads import event_payload
-
-
-def post_link(slack_app, slack_api, url: str) -> tuple[str, str]:
-    payload = event_payload("event_callback.message.bare_link.json", link=url, ts=slack_api.next_ts())
-    slack_app.send.event(payload)
-    return payload["event"]["channel"], payload["event"]["ts"]
+from tests.fixtures.app import post_link, summaries, wait_until_finished
 
 
 def test_a_rate_limited_reply_is_retried_after_retry_after_and_posted_once(slack_app, slack_api, web_site):
     slack_api.rate_limit("chat.postMessage", retry_after=1)
 
-    channel, ts = post_link(slack_app, slack_api, web_site.url("/news/plain-article"))
+    event = post_link(slack_app, slack_api, web_site.url("/news/plain-article"))
+    channel, ts = event["channel"], event["ts"]
 
     wait_until_finished(slack_api, channel, ts)
     assert [c.status for c in slack_api.calls("chat.postMessage")] == [429, 200]
@@ -27,7 +21,8 @@ def test_a_rate_limited_reply_is_retried_after_retry_after_and_posted_once(slack
 def test_a_reply_part_slack_finds_too_long_is_posted_in_halves_and_nothing_twice(slack_app, slack_api, web_site):
     slack_api.fail("chat.postMessage", "msg_too_long")
 
-    channel, ts = post_link(slack_app, slack_api, web_site.url("/news/plain-article"))
+    event = post_link(slack_app, slack_api, web_site.url("/news/plain-article"))
+    channel, ts = event["channel"], event["ts"]
 
     wait_until_finished(slack_api, channel, ts)
     refused, *posted = slack_api.calls("chat.postMessage")

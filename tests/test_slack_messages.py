@@ -2,23 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
-from tests.fixtures.app import summaries, wait_until_finished
+from tests.fixtures.app import post_link, summaries, wait_until_finished
 from tests.fixtures.slack_payloads import command_body, event_payload, load_payload, rich_text_blocks
 
 BARE_LINK = "event_callback.message.bare_link.json"
 LABELLED_LINK = "event_callback.message.labelled_link.COMPOSED.json"
 TEAM = "T043DB835ML"  # the captured payloads' workspace
-
-
-def post_link(slack_app, slack_api, url: str, **fields: Any) -> dict[str, Any]:
-    """A person posts ``url`` (as a rich_text link and ``<url>``); returns the inner event."""
-    payload = event_payload(BARE_LINK, link=url, ts=slack_api.next_ts(), **fields)
-    assert slack_app.send.event(payload).status_code == 200
-    return payload["event"]
 
 
 def assert_answered_once_in_thread(slack_api, channel: str, thread_ts: str) -> dict:

@@ -9,8 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from tests.fixtures.app import DONE, FAILED, WORKING, failures, summaries, wait_until_finished
-from tests.fixtures.slack_payloads import event_payload
+from tests.fixtures.app import DONE, FAILED, WORKING, failures, post_link, summaries, wait_until_finished
 from tests.fixtures.web_pages import NewsArticle, news_page
 
 HOSTILE = ("<!channel>", "<!here>", "<@U123>", "<https://evil.example|docs>")
@@ -52,12 +51,6 @@ def hostile_url() -> Iterator[str]:
     server.server_close()
 
 
-def post_link(slack_app, slack_api, url: str) -> tuple[str, str]:
-    payload = event_payload("event_callback.message.bare_link.json", link=url, ts=slack_api.next_ts())
-    slack_app.send.event(payload)
-    return payload["event"]["channel"], payload["event"]["ts"]
-
-
 def mrkdwn_texts(post: dict) -> list[str]:
     """Every string Slack would parse for mentions and links: the fallback and each mrkdwn object."""
     texts = [post["text"]]
@@ -69,7 +62,8 @@ def mrkdwn_texts(post: dict) -> list[str]:
 
 
 def test_nothing_from_the_page_becomes_a_live_mention_or_link(slack_app, slack_api, hostile_url):
-    channel, ts = post_link(slack_app, slack_api, hostile_url)
+    event = post_link(slack_app, slack_api, hostile_url)
+    channel, ts = event["channel"], event["ts"]
 
     wait_until_finished(slack_api, channel, ts)
     (summary,) = summaries(slack_api)
@@ -81,7 +75,8 @@ def test_nothing_from_the_page_becomes_a_live_mention_or_link(slack_app, slack_a
 
 
 def test_a_summary_is_block_kit_with_a_text_fallback(slack_app, slack_api, web_site):
-    channel, ts = post_link(slack_app, slack_api, web_site.url("/news/plain-article"))
+    event = post_link(slack_app, slack_api, web_site.url("/news/plain-article"))
+    channel, ts = event["channel"], event["ts"]
 
     wait_until_finished(slack_api, channel, ts)
     (summary,) = summaries(slack_api)
@@ -91,7 +86,8 @@ def test_a_summary_is_block_kit_with_a_text_fallback(slack_app, slack_api, web_s
 
 
 def test_the_hourglass_shows_while_working_and_a_check_mark_after(slack_app, slack_api, web_site):
-    channel, ts = post_link(slack_app, slack_api, web_site.url("/news/plain-article"))
+    event = post_link(slack_app, slack_api, web_site.url("/news/plain-article"))
+    channel, ts = event["channel"], event["ts"]
 
     assert wait_until_finished(slack_api, channel, ts) == {DONE}
     steps = [(c.method, c.args.get("name")) for c in slack_api.calls() if c.method != "auth.test"]
@@ -112,7 +108,8 @@ def test_the_hourglass_shows_while_working_and_a_check_mark_after(slack_app, sla
     ],
 )
 def test_a_failure_gets_a_warning_and_the_reason_in_the_thread(path, reason, slack_app, slack_api, web_site):
-    channel, ts = post_link(slack_app, slack_api, web_site.url(path))
+    event = post_link(slack_app, slack_api, web_site.url(path))
+    channel, ts = event["channel"], event["ts"]
 
     assert wait_until_finished(slack_api, channel, ts, FAILED) == {FAILED}
     (failure,) = failures(slack_api)

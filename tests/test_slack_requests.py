@@ -30,14 +30,14 @@ def test_a_command_with_a_wrong_signature_is_refused_before_any_listener(slack_a
     response = impostor.command(auto_off(slack_api))
 
     assert response.status_code == 401
-    assert slack_app.ctx.store.auto_mode(TEAM, CHANNEL) is True  # the listener would have turned it off
+    assert slack_app.ctx.preferences(TEAM, CHANNEL).auto_mode is True  # the listener would have turned it off
 
 
 def test_a_command_with_a_stale_timestamp_is_refused_before_any_listener(slack_app, slack_api):
     response = slack_app.send.command(auto_off(slack_api), timestamp=int(time.time()) - STALE)
 
     assert response.status_code == 401
-    assert slack_app.ctx.store.auto_mode(TEAM, CHANNEL) is True
+    assert slack_app.ctx.preferences(TEAM, CHANNEL).auto_mode is True
 
 
 def test_an_unsigned_request_is_refused(slack_app, slack_api, web_site):
