@@ -22,19 +22,22 @@ from slack_sdk.http_retry.builtin_handlers import (
     ServerErrorRetryHandler,
 )
 
+from bot import oauth
 from bot.cache import SummaryCache
 from bot.config import Settings
 from bot.deliver import Delivery
 from bot.errors import InputError
+from bot.guard import Guard
 from bot.jobs import Queue, Worker
+from bot.request import SummaryRequest
 from bot.spec import SummarySpec
-from bot.store import Store
+from bot.store import Store, now
 from bot.summarizers import make_summarizer
-from handlers import commands, mentions, messages, reactions, shortcuts
+from handlers import commands, home, mentions, messages, reactions, settings, shortcuts
 
 log = logging.getLogger(__name__)
 
-DOORS = (messages, reactions, commands, mentions, shortcuts)
+DOORS = (messages, reactions, commands, mentions, shortcuts, home, settings)
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,18 @@ class AppContext:
         )
         return Preferences(auto_mode=values["auto_mode"], reaction=values["reaction"], spec=spec)
 
+    @property
+    def guard(self) -> Guard:
+        return Guard(self.settings, self.store)
+
+    def earlier_summary(self, request: SummaryRequest) -> str | None:
+        """The thread where this link was already summarized in this channel, within the cache's lifetime."""
+        if not self.settings.cache_ttl_hours:
+            return None
+        since = now() - timedelta(hours=self.settings.cache_ttl_hours)
+        thread = self.store.earlier_summary(request.team_id, request.channel, request.url, since)
+        return thread if thread != request.thread_ts else None
+
     def spec_for(self, team_id: str | None, channel: str | None) -> SummarySpec:
         """The spec a request gets when it names none."""
         return self.preferences(team_id, channel).spec
@@ -96,18 +111,25 @@ def web_client(settings: Settings, token: str | None = None) -> WebClient:
 
 def build(settings: Settings, *, work: bool = True) -> tuple[App, AppContext]:
     """The Bolt app. With ``work=False`` the process only acks and enqueues (scale-out `serve`)."""
-    if not settings.slack_bot_token:
-        raise InputError("SLACK_BOT_TOKEN is not set: copy the Bot User OAuth Token (xoxb-...) from your app's page.")
     store = Store(settings.effective_database_url)
+    installations = oauth.installation_store(settings, store)
+    if not settings.slack_bot_token and installations is None:
+        raise InputError(
+            "SLACK_BOT_TOKEN is not set: copy the Bot User OAuth Token (xoxb-...) from your app's page "
+            "(or set SLACK_CLIENT_ID and SLACK_CLIENT_SECRET to install the app in many workspaces)."
+        )
     client = web_client(settings)
-    worker = _worker(settings, store, client) if work else None
+    worker = _worker(settings, store, client, installations) if work else None
     ctx = AppContext(settings=settings, store=store, queue=Queue(settings, store, worker))
     app = App(
         client=client,
         signing_secret=_secret(settings.slack_signing_secret),
         request_verification_enabled=settings.slack_signing_secret is not None,
         process_before_response=False,
+        oauth_settings=oauth.oauth_settings(settings, store, installations) if installations else None,
     )
+    if installations:
+        app.enable_token_revocation_listeners()
     for door in DOORS:
         door.register(app, ctx)
     return app, ctx
@@ -172,7 +194,8 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
     consumer = None
     if not args.no_queue_workers:
         store = Store(settings.effective_database_url)
-        consumer = Queue(settings, store, _worker(settings, store, web_client(settings))).consumer()
+        worker = _worker(settings, store, web_client(settings), oauth.installation_store(settings, store))
+        consumer = Queue(settings, store, worker).consumer()
         consumer.start()
 
     class Gunicorn(BaseApplication):
@@ -197,7 +220,8 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
 def run_worker(settings: Settings) -> int:
     """Queue workers only, until SIGTERM or Ctrl-C; many of these can share REDIS_URL and DATABASE_URL."""
     store = Store(settings.effective_database_url)
-    workers = Queue(settings, store, _worker(settings, store, web_client(settings))).consumer()
+    worker = _worker(settings, store, web_client(settings), oauth.installation_store(settings, store))
+    workers = Queue(settings, store, worker).consumer()
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
@@ -208,9 +232,15 @@ def run_worker(settings: Settings) -> int:
     return 0
 
 
-def _worker(settings: Settings, store: Store, client: WebClient) -> Worker:
+def _worker(settings: Settings, store: Store, client: WebClient, installations=None) -> Worker:
+    """The worker answers for the one workspace of SLACK_BOT_TOKEN, or for each installed workspace."""
     cache = SummaryCache(store, timedelta(hours=settings.cache_ttl_hours)) if settings.cache_ttl_hours else None
-    return Worker(settings, store, make_summarizer(settings), lambda _team: Delivery(client, store), cache)
+
+    def delivery_for(team_id: str) -> Delivery:
+        token = oauth.bot_token(installations, team_id) if installations else None
+        return Delivery(web_client(settings, token) if token else client, store)
+
+    return Worker(settings, store, make_summarizer(settings), delivery_for, cache)
 
 
 def _secret(value) -> str | None:

@@ -70,6 +70,8 @@ class Settings(BaseSettings):
     slack_bot_token: SecretStr | None = None
     slack_app_token: SecretStr | None = None
     slack_signing_secret: SecretStr | None = None
+    slack_client_id: str | None = None  # with the secret: OAuth install flow for many workspaces
+    slack_client_secret: SecretStr | None = None
     slack_api_url: str = "https://slack.com/api/"
     summarize_reaction: str = "memo"
     max_links_per_message: int = Field(3, ge=1, le=10)
@@ -79,7 +81,14 @@ class Settings(BaseSettings):
     def _parse_allow_hosts(cls, value: object) -> object:
         return _split_list(value)
 
-    @field_validator("openai_api_key", "slack_bot_token", "slack_app_token", "slack_signing_secret", mode="before")
+    @field_validator(
+        "openai_api_key",
+        "slack_bot_token",
+        "slack_app_token",
+        "slack_signing_secret",
+        "slack_client_secret",
+        mode="before",
+    )
     @classmethod
     def _empty_key_is_none(cls, value: object) -> object:
         return value or None

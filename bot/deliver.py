@@ -17,7 +17,7 @@ from slack_sdk.webhook import WebhookClient
 from bot.errors import DeliveryError
 from bot.render import SlackMessage, escape_mrkdwn, render_failure, render_summary
 from bot.request import SummaryRequest
-from bot.store import Store
+from bot.store import Status, Store
 from bot.summarizers import Summary
 
 log = logging.getLogger(__name__)
@@ -147,6 +147,22 @@ class Delivery:
             )
         except SlackApiError as exc:
             log.info("could not send a pointer: %s", exc.response.get("error"))
+
+    def earlier(self, request: SummaryRequest, thread_ts: str) -> None:
+        """Automatic mode met a link already summarized in this channel: point to it, in the new thread."""
+        link = self._permalink(request.channel, thread_ts)
+        where = f"<{link}|earlier in this channel>" if link else "earlier in this channel"
+        try:
+            self._call(
+                channel=request.channel,
+                thread_ts=request.thread_ts,
+                text=f"This link was summarized {where}.",
+                unfurl_links=False,
+                unfurl_media=False,
+            )
+        except DeliveryError as exc:
+            log.info("could not point to the earlier summary: %s", exc.error)
+        self.store.finish(request.key, Status.POSTED)
 
     def _permalink(self, channel: str, ts: str) -> str | None:
         try:

@@ -144,6 +144,11 @@ class Store:
     def close(self) -> None:
         self.engine.dispose()
 
+    def ensure_tables(self, metadata) -> None:
+        """Tables a library owns (Bolt's installation and OAuth state stores), created once, under the lock."""
+        with _migration_lock(self.engine):
+            metadata.create_all(self.engine)
+
     # -- requests -----------------------------------------------------------------------------
 
     def claim(self, request: SummaryRequest) -> Claim:

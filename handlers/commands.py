@@ -11,6 +11,7 @@ from bot.errors import InputError
 from bot.render import escape_mrkdwn
 from bot.request import SummaryRequest
 from handlers.common import COMMAND, accept, parse_ask, usage
+from handlers.settings import open_settings
 
 if TYPE_CHECKING:
     from bot.app import AppContext
@@ -23,6 +24,10 @@ def register(app: App, ctx: AppContext) -> None:
         words = text.lower().split()
         if not words or words == ["help"]:
             ack(text=usage(ctx))
+            return
+        if words == ["settings"]:
+            ack()
+            open_settings(ctx, client, command["trigger_id"], command.get("team_id", ""), command["channel_id"])
             return
         if words[0] == "auto":
             ack(text=set_auto_mode(ctx, command, words[1:]))

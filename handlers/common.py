@@ -63,7 +63,16 @@ def _number(name: str, value: str) -> int:
 
 
 def accept(ctx: AppContext, client: WebClient, request: SummaryRequest) -> None:
-    """Queue the request once; a second ask (not a retry of the first) gets a pointer to the answer."""
+    """Queue the request once. A second ask (not a retry of the first) gets a pointer to the answer;
+    a request over the cost guard's limits gets the reason; a link posted again in the same channel
+    links to the earlier summary instead of summarizing twice."""
+    if ctx.store.progress(request.key) is None and (refusal := ctx.guard.refusal(request)):
+        tell(client, request.channel, request.user, f":warning: {refusal}", request.thread_ts)
+        return
+    if request.door == "message" and (earlier := ctx.earlier_summary(request)):
+        if ctx.store.claim(request).new:
+            ctx.delivery(client).earlier(request, earlier)
+        return
     claim = ctx.queue.submit(request)
     if claim.new:
         log.info("accepted %s request %s", request.door, request.key)

@@ -13,6 +13,7 @@ pytest_plugins = [
     "tests.fixtures.openai_server",
     "tests.fixtures.slack",
     "tests.fixtures.app",
+    "tests.fixtures.services",
 ]
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"

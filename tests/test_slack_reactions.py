@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from tests.fixtures.app import summaries, wait_until_finished
 from tests.fixtures.slack_payloads import event_payload
 
@@ -29,11 +27,6 @@ def test_memo_on_a_message_with_a_link_is_answered_in_its_thread(slack_app, slac
     assert read.args["ts"] == ts and read.args["limit"] == "1" and read.args["inclusive"] in ("1", "true")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the fake's conversations.replies ignores oldest/latest/inclusive, so limit=1 returns the thread's "
-    "parent instead of the reply Slack documents for that range (tests/fixtures/slack_methods.py)",
-)
 def test_memo_on_a_thread_reply_is_answered_in_that_thread(slack_app, slack_api, web_site):
     parent = slack_api.add_message(CHANNEL, text="links for the meeting")
     reply = slack_api.add_message(CHANNEL, text=f"<{web_site.url('/news/plain-article')}>", thread_ts=parent)

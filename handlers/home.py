@@ -1,0 +1,72 @@
+"""The App Home tab: the workspace's defaults, how to ask, and what summaries have cost."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from slack_bolt import App, BoltContext
+from slack_sdk import WebClient
+
+from bot.store import UsageTotals, now
+from handlers.common import usage
+from handlers.settings import OPEN_WORKSPACE_SETTINGS, describe, is_admin
+
+if TYPE_CHECKING:
+    from bot.app import AppContext
+
+
+def register(app: App, ctx: AppContext) -> None:
+    @app.event("app_home_opened")
+    def on_home_opened(event: dict, client: WebClient, context: BoltContext) -> None:
+        if event.get("tab") != "home":
+            return
+        user, team = event["user"], context.team_id or ""
+        client.views_publish(user_id=user, view=home_view(ctx, team, user, is_admin(ctx, client, user)))
+
+
+def home_view(ctx: AppContext, team: str, user: str, admin: bool) -> dict:
+    moment = now()
+    midnight = moment.replace(hour=0, minute=0, second=0, microsecond=0)
+    month = moment - timedelta(days=30)
+    blocks = [
+        {"type": "header", "text": {"type": "plain_text", "text": "Summarizer"}},
+        _section(usage(ctx)),
+        {"type": "divider"},
+        _section("*This workspace's defaults*\n" + describe(ctx.preferences(team, None))),
+    ]
+    if admin:
+        button = {"type": "button", "action_id": OPEN_WORKSPACE_SETTINGS, "text": _plain("Change workspace defaults")}
+        blocks.append({"type": "actions", "elements": [button]})
+    blocks += [
+        {"type": "context", "elements": [_mrkdwn("A channel's own settings: `/summarize settings` in that channel.")]},
+        {"type": "divider"},
+        _section(
+            "*Usage*\n"
+            + _usage_line("Today (UTC), this workspace", ctx.store.usage_totals(team, since=midnight))
+            + "\n"
+            + _usage_line("Last 30 days, this workspace", ctx.store.usage_totals(team, since=month))
+            + "\n"
+            + _usage_line("Last 30 days, you", ctx.store.usage_totals(team, since=month, user_id=user))
+        ),
+    ]
+    return {"type": "home", "blocks": blocks}
+
+
+def _usage_line(label: str, totals: UsageTotals) -> str:
+    return (
+        f"{label}: {totals.summaries:,} summaries, {totals.tokens:,} tokens "
+        f"({totals.prompt_tokens:,} in, {totals.completion_tokens:,} out), about ${totals.cost_usd:,.2f}"
+    )
+
+
+def _section(text: str) -> dict:
+    return {"type": "section", "text": _mrkdwn(text[:3000])}
+
+
+def _mrkdwn(text: str) -> dict:
+    return {"type": "mrkdwn", "text": text}
+
+
+def _plain(text: str) -> dict:
+    return {"type": "plain_text", "text": text}
