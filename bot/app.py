@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
+import subprocess
+import sys
 import threading
 from dataclasses import dataclass
 from datetime import timedelta
@@ -187,16 +190,15 @@ def run_socket_mode(settings: Settings) -> int:
 
 
 def serve(settings: Settings, args: argparse.Namespace) -> int:
-    """Gunicorn with threaded workers; queue workers run in this process unless --no-queue-workers."""
+    """Gunicorn (gthread workers) answers Slack; one `python -m bot worker` child runs the queue,
+    unless --no-queue-workers (scale-out: workers run on their own machines)."""
     from gunicorn.app.base import BaseApplication
 
     wsgi(settings)  # fail fast, in the parent, on a missing secret or token
-    consumer = None
+    parent = os.getpid()
+    queue_workers = None
     if not args.no_queue_workers:
-        store = Store(settings.effective_database_url)
-        worker = _worker(settings, store, web_client(settings), oauth.installation_store(settings, store))
-        consumer = Queue(settings, store, worker).consumer()
-        consumer.start()
+        queue_workers = subprocess.Popen([sys.executable, "-m", "bot", "worker"] + (["-v"] if args.verbose else []))
 
     class Gunicorn(BaseApplication):
         def load_config(self) -> None:
@@ -205,6 +207,7 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
             self.cfg.set("worker_class", "gthread")
             self.cfg.set("threads", 8)
             self.cfg.set("accesslog", "-" if args.verbose else None)
+            self.cfg.set("control_socket_disable", True)
 
         def load(self):
             return wsgi(settings)
@@ -212,8 +215,9 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
     try:
         Gunicorn().run()
     finally:
-        if consumer:
-            consumer.stop()
+        if queue_workers and os.getpid() == parent:  # gunicorn's forked workers unwind through here too
+            queue_workers.terminate()
+            queue_workers.wait(timeout=30)
     return 0
 
 

@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING
 from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 
+from bot.render import render_usage
 from bot.store import UsageTotals, now
-from handlers.common import usage
+from handlers.common import COMMAND
 from handlers.settings import OPEN_WORKSPACE_SETTINGS, describe, is_admin
 
 if TYPE_CHECKING:
@@ -29,11 +30,12 @@ def home_view(ctx: AppContext, team: str, user: str, admin: bool) -> dict:
     moment = now()
     midnight = moment.replace(hour=0, minute=0, second=0, microsecond=0)
     month = moment - timedelta(days=30)
+    defaults = ctx.preferences(team, None)
     blocks = [
         {"type": "header", "text": {"type": "plain_text", "text": "Summarizer"}},
-        _section(usage(ctx)),
+        _section(render_usage(command=COMMAND, emoji=defaults.reaction, spec=defaults.spec)),
         {"type": "divider"},
-        _section("*This workspace's defaults*\n" + describe(ctx.preferences(team, None))),
+        _section("*This workspace's defaults*\n" + describe(defaults)),
     ]
     if admin:
         button = {"type": "button", "action_id": OPEN_WORKSPACE_SETTINGS, "text": _plain("Change workspace defaults")}
@@ -54,8 +56,9 @@ def home_view(ctx: AppContext, team: str, user: str, admin: bool) -> dict:
 
 
 def _usage_line(label: str, totals: UsageTotals) -> str:
+    summaries = "summary" if totals.summaries == 1 else "summaries"
     return (
-        f"{label}: {totals.summaries:,} summaries, {totals.tokens:,} tokens "
+        f"{label}: {totals.summaries:,} {summaries}, {totals.tokens:,} tokens "
         f"({totals.prompt_tokens:,} in, {totals.completion_tokens:,} out), about ${totals.cost_usd:,.2f}"
     )
 

@@ -24,6 +24,7 @@ OPEN_WORKSPACE_SETTINGS = "open_workspace_settings"
 EMOJI = re.compile(r"^[a-z0-9_+'-]{1,60}$")
 LANGUAGE = re.compile(r"^[\w -]{2,32}$")
 INHERIT, ON, OFF = "inherit", "on", "off"
+NUMBER_LIMITS = {"max_words": (20, 5000), "paragraphs": (1, 20)}
 
 
 def register(app: App, ctx: AppContext) -> None:
@@ -81,8 +82,8 @@ def settings_view(team: str, channel: str, current: dict) -> dict:
             {"type": "section", "text": {"type": "mrkdwn", "text": f"Settings for {where}. Empty fields inherit."}},
             _select("auto_mode", "Summarize posted links automatically", auto),
             _text("reaction", "Reaction that asks for a summary (emoji name)", current["reaction"]),
-            _number("max_words", "Most words in a summary", current["max_words"], 20, 5000),
-            _number("paragraphs", "Paragraphs in a summary", current["paragraphs"], 1, 20),
+            _number("max_words", "Most words in a summary", current["max_words"]),
+            _number("paragraphs", "Paragraphs in a summary", current["paragraphs"]),
             _text(
                 "language", "Write summaries in (e.g. English, fr); empty: the article's language", current["language"]
             ),
@@ -111,15 +112,22 @@ def read_values(state: dict) -> tuple[dict, dict]:
     values = {
         "auto_mode": None if auto in (None, INHERIT) else auto == ON,
         "reaction": reaction,
-        "max_words": _int(value("max_words")),
-        "paragraphs": _int(value("paragraphs")),
+        "max_words": _int(value("max_words"), "max_words", errors),
+        "paragraphs": _int(value("paragraphs"), "paragraphs", errors),
         "language": language,
     }
     return values, errors
 
 
-def _int(raw: str | None) -> int | None:
-    return int(raw) if raw is not None else None
+def _int(raw: str | None, block: str, errors: dict[str, str]) -> int | None:
+    """Slack's number input enforces the bounds in the client; the server checks again before saving."""
+    low, high = NUMBER_LIMITS[block]
+    if raw is None:
+        return None
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        errors[block] = f"Use a whole number from {low} to {high}."
+        return None
+    return int(raw)
 
 
 def _select(block: str, label: str, initial: str) -> dict:
@@ -140,7 +148,8 @@ def _text(block: str, label: str, initial: str | None) -> dict:
     return {"type": "input", "block_id": block, "label": _plain(label), "element": element, "optional": True}
 
 
-def _number(block: str, label: str, initial: int | None, low: int, high: int) -> dict:
+def _number(block: str, label: str, initial: int | None) -> dict:
+    low, high = NUMBER_LIMITS[block]
     element = {
         "type": "number_input",
         "action_id": block,

@@ -40,33 +40,13 @@ class Runs:
             return list(self.calls)
 
 
-@pytest.fixture(params=["embedded", "redis"])
-def queue_settings(request: pytest.FixtureRequest, settings: Settings) -> Settings:
-    """Embedded: huey and the store in SQLite files. Redis: huey on Redis, the store on PostgreSQL."""
-    if request.param == "embedded":
-        return settings
-    return settings.model_copy(
-        update={
-            "redis_url": request.getfixturevalue("redis_url"),
-            "database_url": request.getfixturevalue("postgres_url"),
-        }
-    )
-
-
 @pytest.fixture
-def store(queue_settings: Settings) -> Iterator[Store]:
-    store = Store(queue_settings.effective_database_url)
-    yield store
-    store.close()
-
-
-@pytest.fixture
-def start_workers(queue_settings: Settings, store: Store) -> Iterator:
+def start_workers(shared_settings: Settings, shared_store: Store) -> Iterator:
     """``start_workers(runs, **settings)``: consumer threads and the reaper over ``runs``, stopped at the end."""
     started = []
 
     def start(runs: Runs, **overrides: object) -> Queue:
-        queue = Queue(queue_settings.model_copy(update=overrides), store, runs)
+        queue = Queue(shared_settings.model_copy(update=overrides), shared_store, runs)
         workers = queue.consumer(threads=2)
         workers.start()
         started.append(workers)
@@ -98,8 +78,8 @@ def test_a_submitted_request_is_run_by_a_consumer_thread(start_workers) -> None:
     assert runs.wait(1) == [(request.key, False)]
 
 
-def test_a_request_submitted_twice_is_queued_once(queue_settings: Settings, store: Store) -> None:
-    queue = Queue(queue_settings, store)
+def test_a_request_submitted_twice_is_queued_once(shared_settings: Settings, shared_store: Store) -> None:
+    queue = Queue(shared_settings, shared_store)
     request = link_request("https://example.com/a")
     first, again = queue.submit(request), queue.submit(request)
     assert (first.new, again.new, again.same_delivery) == (True, False, True)
@@ -114,21 +94,21 @@ def test_a_failing_request_is_tried_again_and_the_last_try_knows_it(start_worker
     assert runs.wait(2) == [(request.key, False), (request.key, True)]
 
 
-def test_a_request_the_queue_lost_is_put_back_by_the_reaper(start_workers, store: Store) -> None:
+def test_a_request_the_queue_lost_is_put_back_by_the_reaper(start_workers, shared_store: Store) -> None:
     request = link_request("https://example.com/lost")
-    store.claim(request)  # accepted, but its queue entry died with the worker that held it
+    shared_store.claim(request)  # accepted, but its queue entry died with the worker that held it
     runs = Runs()
     start_workers(runs, job_stranded_after=0.2)
     assert runs.wait(1) == [(request.key, False)]
 
 
 def test_a_request_submitted_by_one_process_is_summarized_by_a_worker_process(
-    queue_settings: Settings, store: Store, bot: BotLauncher, slack_api: FakeSlack, web_site: WebSite
+    shared_settings: Settings, shared_store: Store, bot: BotLauncher, slack_api: FakeSlack, web_site: WebSite
 ) -> None:
     """The scale-out split: a door process only enqueues; `python -m bot worker` does the work."""
     ts = slack_api.add_message("C1", text="a link")
     request = link_request(web_site.url("/news/plain-article?from=queue"), ts)
-    Queue(queue_settings, store).submit(request)
-    bot.worker(**process_env(queue_settings))
+    Queue(shared_settings, shared_store).submit(request)
+    bot.worker(**process_env(shared_settings))
     (summary,) = bot.wait_for(slack_api, lambda: summaries(slack_api), timeout=30)
     assert summary["thread_ts"] == ts
