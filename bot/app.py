@@ -91,8 +91,7 @@ class AppContext:
         if not self.settings.cache_ttl_hours:
             return None
         since = now() - timedelta(hours=self.settings.cache_ttl_hours)
-        thread = self.store.earlier_summary(request.team_id, request.channel, request.url, since)
-        return thread if thread != request.thread_ts else None
+        return self.store.earlier_summary(request.team_id, request.channel, request.url, since)
 
     def spec_for(self, team_id: str | None, channel: str | None) -> SummarySpec:
         """The spec a request gets when it names none."""

@@ -51,8 +51,10 @@ class Delivery:
         self._react("reactions_add", request, WORKING)
 
     def finished(self, request: SummaryRequest, *, ok: bool) -> None:
-        self._react("reactions_remove", request, WORKING)
+        """The hourglass stays until the last link of the message is done (the caller finished this one)."""
         self._react("reactions_add", request, DONE if ok else FAILED)
+        if not self.store.others_pending(request):
+            self._react("reactions_remove", request, WORKING)
 
     def _react(self, method: str, request: SummaryRequest, name: str) -> None:
         if not request.source_ts:

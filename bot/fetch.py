@@ -152,12 +152,16 @@ def make_session(settings: Settings) -> requests.Session:
 def is_blocked(ip: IPAddress | str, settings: Settings) -> bool:
     """True when ``ip`` is not a public unicast address and FETCH_ALLOW_HOSTS does not list it.
 
-    IPv4-mapped IPv6 (``::ffff:127.0.0.1``) is judged as the IPv4 address it carries.
+    IPv4-mapped IPv6 (``::ffff:127.0.0.1``) is judged as the IPv4 address it carries; an allow-list
+    entry in either spelling opens it.
     """
     ip = ipaddress.ip_address(ip)
+    allowed = settings.allowed_networks()
+    if any(ip in network for network in allowed):
+        return False
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped
-    if any(ip in network for network in settings.allowed_networks()):
+    if any(ip in network for network in allowed):
         return False
     return (
         not ip.is_global

@@ -235,6 +235,19 @@ class Store:
             ).all()
         return [SummaryRequest.from_dict(row.payload) for row in rows]
 
+    def others_pending(self, request: SummaryRequest) -> bool:
+        """Whether other links of the same message are still being summarized (for its status reaction)."""
+        with self._session() as session:
+            payloads = session.scalars(
+                select(RequestRow.payload).where(
+                    RequestRow.team_id == request.team_id,
+                    RequestRow.channel == request.channel,
+                    RequestRow.status == Status.QUEUED,
+                    RequestRow.key != request.key,
+                )
+            ).all()
+        return any(payload.get("source_ts") == request.source_ts for payload in payloads)
+
     def touch(self, key: str) -> None:
         self._update(key)
 

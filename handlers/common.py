@@ -62,22 +62,24 @@ def _number(name: str, value: str) -> int:
     return int(value)
 
 
-def accept(ctx: AppContext, client: WebClient, request: SummaryRequest) -> None:
+def accept(ctx: AppContext, client: WebClient, request: SummaryRequest) -> str | None:
     """Queue the request once. A second ask (not a retry of the first) gets a pointer to the answer;
-    a request over the cost guard's limits gets the reason; a link posted again in the same channel
-    links to the earlier summary instead of summarizing twice."""
+    a link posted again in the same channel links to the earlier summary instead of summarizing twice
+    (free, so before the cost guard); a request over the guard's limits gets the reason, which is
+    also returned so the door can say it instead of "working on it"."""
+    if request.door == "message" and (earlier := ctx.earlier_summary(request)):
+        if earlier != request.thread_ts and ctx.store.claim(request).new:  # in its own thread: already there
+            ctx.delivery(client).earlier(request, earlier)
+        return None
     if ctx.store.progress(request.key) is None and (refusal := ctx.guard.refusal(request)):
         tell(client, request.channel, request.user, f":warning: {refusal}", request.thread_ts)
-        return
-    if request.door == "message" and (earlier := ctx.earlier_summary(request)):
-        if ctx.store.claim(request).new:
-            ctx.delivery(client).earlier(request, earlier)
-        return
+        return refusal
     claim = ctx.queue.submit(request)
     if claim.new:
         log.info("accepted %s request %s", request.door, request.key)
     elif not claim.same_delivery:
         ctx.delivery(client).pointer(request, claim.thread_ts, done=claim.status != "queued")
+    return None
 
 
 def tell(client: WebClient, channel: str, user: str | None, text: str, thread_ts: str | None = None) -> None:

@@ -13,6 +13,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.render import escape_mrkdwn
+from handlers.common import LIMITS
 
 if TYPE_CHECKING:
     from bot.app import AppContext
@@ -24,7 +25,7 @@ OPEN_WORKSPACE_SETTINGS = "open_workspace_settings"
 EMOJI = re.compile(r"^[a-z0-9_+'-]{1,60}$")
 LANGUAGE = re.compile(r"^[\w -]{2,32}$")
 INHERIT, ON, OFF = "inherit", "on", "off"
-NUMBER_LIMITS = {"max_words": (20, 5000), "paragraphs": (1, 20)}
+NUMBER_LIMITS = {"max_words": LIMITS["words"], "paragraphs": LIMITS["paragraphs"]}  # as `/summarize words=N`
 
 
 def register(app: App, ctx: AppContext) -> None:

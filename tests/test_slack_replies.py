@@ -10,6 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from tests.fixtures.app import DONE, FAILED, WORKING, failures, post_link, summaries, wait_until_finished
+from tests.fixtures.slack_payloads import event_payload
 from tests.fixtures.web_pages import NewsArticle, news_page
 
 HOSTILE = ("<!channel>", "<!here>", "<@U123>", "<https://evil.example|docs>")
@@ -94,8 +95,8 @@ def test_the_hourglass_shows_while_working_and_a_check_mark_after(slack_app, sla
     assert steps == [
         ("reactions.add", WORKING),
         ("chat.postMessage", None),
-        ("reactions.remove", WORKING),
         ("reactions.add", DONE),
+        ("reactions.remove", WORKING),  # last: the hourglass stays while other links of the message are worked on
     ]
 
 
@@ -115,3 +116,16 @@ def test_a_failure_gets_a_warning_and_the_reason_in_the_thread(path, reason, sla
     (failure,) = failures(slack_api)
     assert failure["thread_ts"] == ts and reason in failure["text"]
     assert summaries(slack_api) == []
+
+
+def test_the_hourglass_stays_until_the_last_link_of_a_message_is_done(slack_app, slack_api, web_site):
+    text = f"<{web_site.url('/news/plain-article')}> and <{web_site.url('/news/long-article')}>"
+    payload = event_payload("event_callback.message.bare_link.json", text=text, ts=slack_api.next_ts())
+    slack_app.send.event(payload)
+    channel, ts = payload["event"]["channel"], payload["event"]["ts"]
+
+    assert wait_until_finished(slack_api, channel, ts) == {DONE}
+    calls = [c for c in slack_api.calls() if c.error is None]
+    removed = next(i for i, c in enumerate(calls) if c.method == "reactions.remove")
+    last_summary = max(i for i, c in enumerate(calls) if c.method == "chat.postMessage")
+    assert removed > last_summary

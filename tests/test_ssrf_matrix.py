@@ -1,0 +1,368 @@
+"""The SSRF matrix: every internal address, in every spelling, refused by default; allowed only by FETCH_ALLOW_HOSTS.
+
+Each target row is tried four ways (address check, real fetch, through a redirect, through a DNS
+name that resolves to it) and shown to pass once listed. No test here opens a connection to a
+non-loopback address:
+
+- in this process, only loopback targets are fetched, against the local test site;
+- every fetch that could reach further runs in a child process inside a private network and mount
+  namespace (``unshare -nm``): only ``lo`` exists there, so nothing can leave the machine even if
+  the guard failed, and a private ``/etc/hosts`` maps test names (``internal-10.test`` ...) to the
+  blocked addresses. The local test site runs inside the namespace too, reached as ``site.test``,
+  which the settings allow by name only, so it may redirect to any other loopback spelling.
+
+The namespace needs root (CI has it). Elsewhere those rows are skipped with the reason, except under
+``CI=true``, where being unable to build the namespace fails the run.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+
+from bot.config import Settings
+from bot.errors import BlockedAddress, BotError, InputError
+from bot.fetch import fetch, is_blocked, resolve_checked
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass(frozen=True)
+class Target:
+    """An internal address as a link may spell it; ``name`` maps to it in the namespace's /etc/hosts."""
+
+    host: str  # as written in a URL
+    address: str  # the address it means
+    name: str | None = None
+    port: int | None = None  # a non-default port, asked for on purpose
+
+    @property
+    def loopback(self) -> bool:
+        """Reachable on this machine: the in-process tests may aim real fetches at it."""
+        ip = ipaddress.ip_address(self.address)
+        ip = getattr(ip, "ipv4_mapped", None) or ip
+        return ip.is_loopback or ip.is_unspecified
+
+    @property
+    def ipv6(self) -> bool:
+        return ":" in self.address and not self.address.startswith("::ffff:")
+
+    def url(self, port: int | None = None, path: str = "/") -> str:
+        return f"http://{self.host}:{self.port or port or 80}{path}"
+
+
+TARGETS = [
+    # loopback, unspecified and their odd spellings
+    Target("127.0.0.1", "127.0.0.1", "loopback.test"),
+    Target("127.45.6.7", "127.45.6.7", "loopback-range.test"),
+    Target("localhost", "127.0.0.1"),
+    Target("LOCALHOST", "127.0.0.1"),
+    Target("[::1]", "::1", "loopback6.test"),
+    Target("[0:0:0:0:0:0:0:1]", "::1"),
+    Target("0.0.0.0", "0.0.0.0", "unspecified.test"),
+    Target("0", "0.0.0.0"),
+    Target("[::]", "::"),
+    Target("[::ffff:127.0.0.1]", "::ffff:127.0.0.1", "mapped.test"),
+    Target("[::ffff:7f00:1]", "::ffff:127.0.0.1"),
+    Target("2130706433", "127.0.0.1"),
+    Target("0177.0.0.1", "127.0.0.1"),
+    Target("0x7f000001", "127.0.0.1"),
+    Target("0x7f.1", "127.0.0.1"),
+    Target("127.1", "127.0.0.1"),
+    Target("127.000.000.001", "127.0.0.1"),
+    # private networks, carrier-grade NAT, cloud metadata
+    Target("10.0.0.1", "10.0.0.1", "internal-10.test"),
+    Target("10.255.255.254", "10.255.255.254"),
+    Target("172.16.0.1", "172.16.0.1", "internal-172.test"),
+    Target("172.31.255.254", "172.31.255.254"),
+    Target("192.168.1.1", "192.168.1.1", "internal-192.test"),
+    Target("100.64.0.1", "100.64.0.1", "cgnat.test"),
+    Target("100.127.255.254", "100.127.255.254"),
+    Target("169.254.169.254", "169.254.169.254", "metadata.test"),
+    Target("0xa9fea9fe", "169.254.169.254"),
+    Target("[::ffff:169.254.169.254]", "::ffff:169.254.169.254"),
+    Target("[fd00:ec2::254]", "fd00:ec2::254", "metadata6.test"),
+    # non-default ports on blocked hosts
+    Target("127.0.0.1", "127.0.0.1", port=6379),
+    Target("10.0.0.1", "10.0.0.1", port=8080),
+    Target("192.168.1.1", "192.168.1.1", port=8443),
+    Target("169.254.169.254", "169.254.169.254", port=80),
+    Target("[fd00:ec2::254]", "fd00:ec2::254", port=8080),
+]
+LOOPBACK = [t for t in TARGETS if t.loopback]
+NAMED = [t for t in TARGETS if t.name]
+
+
+def target_id(target: Target) -> str:
+    return target.host + (f":{target.port}" if target.port else "")
+
+
+# Links that are not web addresses, or carry credentials: refused as given, and as a redirect's target.
+NOT_WEB = [
+    "file:///etc/passwd",
+    "ftp://127.0.0.1/",
+    "gopher://127.0.0.1:70/_GET",
+    "dict://127.0.0.1:11211/stats",
+    "javascript:alert(1)",
+    "data:text/html,<h1>hi</h1>",
+]
+WITH_CREDENTIALS = ["http://user:pw@127.0.0.1:{port}/", "http://admin@localhost:{port}/", "http://:secret@127.0.0.1/"]
+
+
+def allowing(*entries: str) -> Settings:
+    return Settings(_env_file=None, fetch_allow_hosts=list(entries), fetch_timeout=5, fetch_deadline=10)
+
+
+def allow_entry(target: Target) -> str:
+    """What an operator would list to open this target: its address, or the name it was written as."""
+    return target.host.lower() if target.host.lower() == "localhost" else target.address
+
+
+DEFAULT = allowing()
+
+
+# --- address check, every row --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("target", TARGETS, ids=target_id)
+def test_every_target_is_blocked_by_the_address_check(target: Target) -> None:
+    assert is_blocked(target.address, DEFAULT)
+    with pytest.raises(BlockedAddress, match="private or internal address"):
+        resolve_checked(target.host.strip("[]"), target.port or 80, DEFAULT)
+
+
+@pytest.mark.parametrize("target", TARGETS, ids=target_id)
+def test_every_target_passes_the_address_check_once_listed(target: Target) -> None:
+    settings = allowing(allow_entry(target))
+    assert not is_blocked(target.address, settings) or target.host.lower() == "localhost"
+    resolved = resolve_checked(target.host.strip("[]"), target.port or 80, settings)
+    if target.host.lower() != "localhost":
+        assert ipaddress.ip_address(resolved) == ipaddress.ip_address(target.address)
+
+
+@pytest.mark.parametrize("entry", ["127.0.0.0/8", "::1", "10.0.0.0/8", "169.254.169.254"])
+def test_listing_one_network_opens_no_other_target(entry: str) -> None:
+    network = ipaddress.ip_network(entry, strict=False)
+    settings = allowing(entry)
+    for target in TARGETS:
+        ip = ipaddress.ip_address(target.address)
+        ip = getattr(ip, "ipv4_mapped", None) or ip
+        assert is_blocked(target.address, settings) == (ip.version != network.version or ip not in network)
+
+
+# --- real fetches of the loopback rows, in this process ---------------------------------------------
+
+
+class _PlainPage(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self) -> None:
+        body = b"<html><body><p>The IPv6 loopback site.</p></body></html>"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+class _V6Server(ThreadingHTTPServer):
+    address_family = socket.AF_INET6
+    daemon_threads = True
+
+
+@pytest.fixture(scope="module")
+def v6_site_port() -> Iterator[int]:
+    """A page on [::1], for the IPv6 loopback rows (the shared test site listens on 127.0.0.1 only)."""
+    try:
+        server = _V6Server(("::1", 0), _PlainPage)
+    except OSError as exc:
+        pytest.skip(f"no IPv6 loopback here: {exc}")
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server.server_address[1]
+    server.shutdown()
+    server.server_close()
+
+
+def port_for(target: Target, request: pytest.FixtureRequest) -> int:
+    if target.port:
+        return target.port
+    if target.ipv6:
+        return request.getfixturevalue("v6_site_port")
+    return request.getfixturevalue("web_site").port
+
+
+@pytest.mark.parametrize("target", LOOPBACK, ids=target_id)
+def test_a_loopback_target_is_refused_on_a_real_fetch(target: Target, web_site, request) -> None:
+    before = web_site.hits("/ssrf/probe")
+    with pytest.raises(BlockedAddress):
+        fetch(target.url(port_for(target, request), "/ssrf/probe"), DEFAULT)
+    assert web_site.hits("/ssrf/probe") == before
+
+
+SERVED = {"127.0.0.1", "::1", "0.0.0.0", "::", "::ffff:127.0.0.1"}  # where the local sites answer
+
+
+@pytest.mark.parametrize("target", [t for t in LOOPBACK if t.address in SERVED and not t.port], ids=target_id)
+def test_a_loopback_target_is_fetched_once_listed(target: Target, request) -> None:
+    page = fetch(target.url(port_for(target, request), "/news/short-article"), allowing(allow_entry(target)))
+    assert page.status == 200 and "<p>" in page.text
+
+
+@pytest.mark.parametrize("url", NOT_WEB + WITH_CREDENTIALS)
+def test_a_link_that_is_not_a_plain_web_address_is_refused_as_given(url: str, web_site) -> None:
+    with pytest.raises(InputError):
+        fetch(url.format(port=web_site.port), allowing("127.0.0.0/8", "::1", "localhost"))
+
+
+# --- the namespace: DNS names, redirects, and non-loopback targets --------------------------------
+
+SITE_NAME = "site.test"
+
+
+def hosts_file() -> str:
+    lines = ["127.0.0.1 localhost", "::1 localhost", f"127.0.0.1 {SITE_NAME}"]
+    lines += [f"{t.address} {t.name}" for t in NAMED]
+    return "\n".join(lines) + "\n"
+
+
+def namespace_unavailable() -> str | None:
+    """Why the private network namespace cannot be made here, or None when it can."""
+    if shutil.which("unshare") is None or shutil.which("ip") is None:
+        return "unshare or ip (util-linux, iproute2) is not installed"
+    if os.geteuid() != 0:
+        return "making a network and mount namespace needs root"
+    return None
+
+
+def run_isolated(function: str, payload: object, hosts: Path) -> object:
+    """``function(payload)`` (a ``module:name`` path) run inside a fresh network and mount namespace.
+
+    Only ``lo`` is up there and the file ``hosts`` stands in for /etc/hosts; the result comes back as JSON.
+    """
+    reason = namespace_unavailable()
+    if reason:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"CI must run the isolated network tests: {reason}")
+        pytest.skip(reason)
+    module, name = function.split(":")
+    code = f"import json, sys; from {module} import {name} as f; print(json.dumps(f(json.load(sys.stdin))))"
+    script = f'ip link set lo up && mount --bind "{hosts}" /etc/hosts && exec "{sys.executable}" -c "$0"'
+    done = subprocess.run(
+        ["unshare", "--net", "--mount", "sh", "-c", script, code],
+        input=json.dumps(payload), capture_output=True, text=True, cwd=ROOT, timeout=120,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )  # fmt: skip
+    if done.returncode != 0:
+        pytest.fail(f"the isolated run failed ({done.returncode}):\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def fetch_each(payload: dict) -> dict:
+    """Inside the namespace: fetch every case with the real bot.fetch; the outcome's class name each.
+
+    ``{site}`` in a URL is the local test site started here, reached by its allowed name.
+    """
+    from tests.fixtures.web import WebSite, _Server
+
+    server = _Server()
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    site = WebSite(server).base_url.replace("127.0.0.1", SITE_NAME)
+    settings = Settings(_env_file=None, fetch_allow_hosts=[SITE_NAME], fetch_timeout=3, fetch_deadline=6)
+    outcomes = {}
+    for case, url in payload["fetch"].items():
+        try:
+            page = fetch(url.replace("{site}", site), settings)
+            outcomes[case] = f"fetched {page.url}"
+        except BotError as exc:
+            outcomes[case] = type(exc).__name__
+        except Exception as exc:  # noqa: BLE001 - reported to the test, which fails on it
+            outcomes[case] = f"foreign {exc!r}"
+    for case, (name, entry) in payload["resolve"].items():
+        try:
+            outcomes[case] = resolve_checked(name, 80, allowing(entry))
+        except BotError as exc:
+            outcomes[case] = type(exc).__name__
+    server.shutdown()
+    return outcomes
+
+
+def redirect_to(location: str) -> str:
+    return "{site}/redirect/to?url=" + quote(location, safe="")
+
+
+def isolated_cases() -> dict:
+    fetches, resolves = {}, {}
+    for target in TARGETS:
+        fetches[f"direct {target_id(target)}"] = target.url(8000)
+        fetches[f"redirect {target_id(target)}"] = redirect_to(target.url(8000, "/latest/meta-data/"))
+    for target in NAMED:
+        named = Target(target.name, target.address, port=target.port)
+        fetches[f"name {target.name}"] = named.url()
+        fetches[f"name-redirect {target.name}"] = redirect_to(named.url(path="/admin"))
+        resolves[f"listed-name {target.name}"] = (target.name, target.name)
+        resolves[f"listed-address {target.name}"] = (target.name, target.address)
+    for url in [*NOT_WEB, *WITH_CREDENTIALS, "http://admin:admin@169.254.169.254/"]:
+        fetches[f"redirect {url}"] = redirect_to(url.format(port=8000))
+    fetches["the site itself, allowed by name"] = "{site}/news/short-article"
+    return {"fetch": fetches, "resolve": resolves}
+
+
+@pytest.fixture(scope="module")
+def isolated(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """Every namespace case, run once in one child process."""
+    hosts = tmp_path_factory.mktemp("ssrf") / "hosts"
+    hosts.write_text(hosts_file(), encoding="utf-8")
+    return run_isolated("tests.test_ssrf_matrix:fetch_each", isolated_cases(), hosts)
+
+
+@pytest.mark.parametrize("target", TARGETS, ids=target_id)
+def test_every_target_is_refused_on_a_real_fetch_in_isolation(isolated: dict, target: Target) -> None:
+    assert isolated[f"direct {target_id(target)}"] == "BlockedAddress"
+
+
+@pytest.mark.parametrize("target", TARGETS, ids=target_id)
+def test_every_target_is_refused_when_a_redirect_leads_to_it(isolated: dict, target: Target) -> None:
+    assert isolated[f"redirect {target_id(target)}"] == "BlockedAddress"
+
+
+@pytest.mark.parametrize("target", NAMED, ids=lambda t: t.name)
+def test_a_dns_name_for_a_target_is_refused(isolated: dict, target: Target) -> None:
+    assert isolated[f"name {target.name}"] == "BlockedAddress"
+
+
+@pytest.mark.parametrize("target", NAMED, ids=lambda t: t.name)
+def test_a_redirect_to_a_dns_name_for_a_target_is_refused(isolated: dict, target: Target) -> None:
+    assert isolated[f"name-redirect {target.name}"] == "BlockedAddress"
+
+
+@pytest.mark.parametrize("target", NAMED, ids=lambda t: t.name)
+def test_a_dns_name_for_a_target_passes_once_its_name_or_address_is_listed(isolated: dict, target: Target) -> None:
+    for how in ("listed-name", "listed-address"):
+        assert ipaddress.ip_address(isolated[f"{how} {target.name}"]) == ipaddress.ip_address(target.address)
+
+
+@pytest.mark.parametrize("url", [*NOT_WEB, *WITH_CREDENTIALS, "http://admin:admin@169.254.169.254/"])
+def test_a_redirect_to_a_link_that_is_not_a_plain_web_address_is_refused(isolated: dict, url: str) -> None:
+    assert isolated[f"redirect {url}"] == "BlockedAddress"
+
+
+def test_the_site_allowed_by_name_is_fetched_in_isolation(isolated: dict) -> None:
+    """The control: the redirecting site itself works, so the refusals above are the guard's doing."""
+    assert isolated["the site itself, allowed by name"].startswith(f"fetched http://{SITE_NAME}:")
