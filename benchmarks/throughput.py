@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import math
+import shutil
 import statistics
 import sys
 import tempfile
@@ -73,6 +74,7 @@ class Result:
     model_calls: int = 0
     idle_mb: float = 0.0
     peak_mb: float = 0.0
+    pids: int = 0
     processes: str = ""
 
     @property
@@ -112,6 +114,7 @@ def measure(name: str, start: Callable[..., Deployment], args: argparse.Namespac
             )
             result.wall = batch(slack, deployment.send, [f"{site}/batch/{n}" for n in range(args.links)])
             result.peak_mb = memory(deployment.processes, "VmHWM")
+            result.pids = len([pid for started in deployment.processes for pid in process_tree(started.process.pid)])
             result.model_calls = len(model.requests)
             hits = [f"{site}/batch/{n}" for n in range(min(args.cache_hits, args.links))]
             result.cache_hits = [latency(slack, deployment.send, url, OTHER_CHANNEL) for url in hits]
@@ -119,6 +122,15 @@ def measure(name: str, start: Callable[..., Deployment], args: argparse.Namespac
             return result
         finally:
             launcher.stop_all()
+            keep_logs(launcher, name, args.logs)
+
+
+def keep_logs(launcher: BotLauncher, mode: str, into: Path | None) -> None:
+    """Copy what the app processes printed, for a look at warnings after the run."""
+    if into:
+        into.mkdir(parents=True, exist_ok=True)
+        for started in launcher.processes:
+            shutil.copy(started.log, into / f"{mode}-{started.log.name}")
 
 
 def openai_env(model: FakeOpenAIServer) -> dict[str, str]:
@@ -257,11 +269,11 @@ def report(results: list[Result], args: argparse.Namespace) -> str:
         )
     lines += [
         "",
-        "| mode | idle RSS MB | peak RSS MB (VmHWM, under load) | model calls |",
-        "| --- | ---: | ---: | ---: |",
+        "| mode | processes | idle RSS MB (summed) | peak RSS MB (VmHWM summed, under load) | model calls |",
+        "| --- | ---: | ---: | ---: | ---: |",
     ]
-    lines += [f"| {r.mode} | {r.idle_mb:.0f} | {r.peak_mb:.0f} | {r.model_calls} |" for r in results]
-    lines += ["", "| mode | cache hits | p50 ms | p99 ms |", "| --- | ---: | ---: | ---: |"]
+    lines += [f"| {r.mode} | {r.pids} | {r.idle_mb:.0f} | {r.peak_mb:.0f} | {r.model_calls} |" for r in results]
+    lines += ["", "| mode | cache hits | p50 ms | p99 ms (nearest rank) |", "| --- | ---: | ---: | ---: |"]
     for r in results:
         ranked = sorted(r.cache_hits)
         p99 = ranked[max(0, math.ceil(0.99 * len(ranked)) - 1)] if ranked else 0.0
@@ -276,6 +288,7 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=8, help="queue worker threads per process (WORKER_THREADS)")
     parser.add_argument("--cache-hits", type=int, default=20)
     parser.add_argument("--modes", default="run,serve,scaled")
+    parser.add_argument("--logs", type=Path, help="copy the app processes' logs into this directory")
     args = parser.parse_args()
 
     results = []

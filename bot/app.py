@@ -240,8 +240,10 @@ def _worker(settings: Settings, store: Store, client: WebClient, installations=N
     cache = SummaryCache(store, timedelta(hours=settings.cache_ttl_hours)) if settings.cache_ttl_hours else None
 
     def delivery_for(team_id: str) -> Delivery:
-        token = oauth.bot_token(installations, team_id) if installations else None
-        return Delivery(web_client(settings, token) if token else client, store)
+        if installations is None:
+            return Delivery(client, store)
+        # Never another workspace's token: an uninstalled workspace gets a client Slack will refuse.
+        return Delivery(web_client(settings, oauth.bot_token(installations, team_id) or ""), store)
 
     return Worker(settings, store, make_summarizer(settings), delivery_for, cache)
 

@@ -20,10 +20,12 @@ import http.client
 import ipaddress
 import logging
 import socket
+import threading
 import time
 import zlib
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
+from contextvars import ContextVar
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
@@ -137,13 +139,20 @@ def make_session(settings: Settings) -> requests.Session:
         default_timeout=(settings.fetch_timeout, settings.fetch_timeout),
         user_agent_override=USER_AGENT,
     )
-    session = HTTPSession(config)
+    session = _Session(config)
     session.trust_env = False
     session.headers["Accept"] = ACCEPT
     session.headers["Accept-Encoding"] = ACCEPT_ENCODING
     session.mount("http://", _GuardedAdapter(settings, is_https=False))
     session.mount("https://", _GuardedAdapter(settings, is_https=True))
     return session
+
+
+class _Session(HTTPSession):
+    def resolve_redirects(self, *args, **kwargs) -> Iterator:
+        """None: ``fetch`` walks redirects itself, hop by hop; requests would otherwise parse the next
+        hop's address inside ``get`` (for ``Response.next``), where a malformed one looks like our link's fault."""
+        return iter(())
 
 
 # --- the address guard -------------------------------------------------------------------------
@@ -191,6 +200,9 @@ def resolve_checked(host: str, port: int, settings: Settings) -> str:
         try:
             sockaddr = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][4]
         except (socket.gaierror, UnicodeError) as exc:
+            if getattr(exc, "errno", None) == socket.EAI_AGAIN:  # the resolver failed, not the name
+                message = f"Couldn't look up the site {host} just now; try again later."
+                raise FetchError(message, transient=True) from exc
             raise FetchError(f"Couldn't find the site {host}: its name does not resolve.") from exc
         ip = ipaddress.ip_address(sockaddr[0])
     if host.lower().rstrip(".") not in settings.allowed_hostnames():
@@ -232,6 +244,57 @@ class _GuardedAdapter(IPFilterAdapter):
         host_params["host"] = resolve_checked(host, port or default_port, self._settings)
         return host_params, pool_kwargs
 
+    def init_poolmanager(self, *args, **kwargs) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _HTTPPool, "https": _HTTPSPool}
+
+
+# The deadline of the fetch running in this thread, for the connections below (set by _head_within).
+_HEAD_DEADLINE: ContextVar[float | None] = ContextVar("_HEAD_DEADLINE", default=None)
+
+
+class _HeadWithinDeadline:
+    """A connection that hangs up if the fetch's deadline passes while the status line and headers arrive.
+
+    Socket timeouts count each read on its own, so a server that trickles its headers a byte at a time
+    passes every one of them and could hold a worker for hours. (The body has its own checks.)
+    """
+
+    sock: socket.socket | None
+
+    def getresponse(self):
+        at = _HEAD_DEADLINE.get()
+        if at is None or self.sock is None:
+            return super().getresponse()
+        timer = threading.Timer(max(0.0, at - time.monotonic()), _hang_up, (self.sock,))
+        timer.daemon = True
+        timer.start()
+        try:
+            return super().getresponse()
+        finally:
+            timer.cancel()
+
+
+def _hang_up(sock: socket.socket) -> None:
+    with suppress(OSError):  # already closed
+        socket.socket.shutdown(sock, socket.SHUT_RDWR)  # the plain socket's: TLS state is left alone
+
+
+class _HTTPConnection(_HeadWithinDeadline, urllib3.connection.HTTPConnection):
+    pass
+
+
+class _HTTPSConnection(_HeadWithinDeadline, urllib3.connection.HTTPSConnection):
+    pass
+
+
+class _HTTPPool(urllib3.HTTPConnectionPool):
+    ConnectionCls = _HTTPConnection
+
+
+class _HTTPSPool(urllib3.HTTPSConnectionPool):
+    ConnectionCls = _HTTPSConnection
+
 
 # --- hops, status, body -----------------------------------------------------------------------
 
@@ -246,8 +309,11 @@ class _Deadline:
         """Seconds left; :class:`FetchTimeout` once there are none."""
         left = self.at - time.monotonic()
         if left <= 0:
-            raise FetchTimeout("The site took too long to send the page; try again later.")
+            raise FetchTimeout(_TOO_SLOW)
         return left
+
+    def passed(self) -> bool:
+        return time.monotonic() >= self.at
 
     def timeout(self, per_step: float) -> tuple[float, float]:
         """(connect, read) timeouts for one step, never reaching past the deadline."""
@@ -255,11 +321,33 @@ class _Deadline:
         return (step, step)
 
 
+_TOO_SLOW = "The site took too long to send the page; try again later."
+
+
+@contextmanager
+def _head_within(deadline: _Deadline) -> Iterator[None]:
+    """Arm the hang-up of :class:`_HeadWithinDeadline`; whatever fails once the deadline is past is a timeout."""
+    token = _HEAD_DEADLINE.set(deadline.at)
+    try:
+        yield
+    except BotError:
+        raise
+    except Exception as exc:
+        if deadline.passed():
+            raise FetchTimeout(_TOO_SLOW) from exc
+        raise
+    finally:
+        _HEAD_DEADLINE.reset(token)
+
+
 def _check_url(url: str, *, redirected: bool) -> None:
     """Only plain web addresses, without credentials; a bad redirect is the site's fault, not the user's."""
     error = BlockedAddress if redirected else InputError
     what = "The page's redirect" if redirected else "That link"
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)  # raises ValueError on a bracketed host that is no IPv6 address
+    except ValueError as exc:
+        raise error(f"{what} is not a valid web address.") from exc
     if parts.scheme.lower() not in ("http", "https"):
         raise error(f"{what} is not a web address: only http:// and https:// links can be summarized.")
     if not parts.hostname:
@@ -278,14 +366,20 @@ def _follow_redirects(
     seen: list[str] = []
     for _ in range(settings.fetch_max_redirects + 1):
         _check_url(url, redirected=bool(seen))
-        seen.append(url)
-        with _plain_errors(url):
+        with _plain_errors(url, redirected=bool(seen)), _head_within(deadline):
             timeout = deadline.timeout(settings.fetch_timeout)
             response = session.get(url, stream=True, allow_redirects=False, timeout=timeout)
+        if deadline.passed():  # a head cut off at the deadline can look complete
+            response.close()
+            raise FetchTimeout(_TOO_SLOW)
+        seen.append(url)
         if not response.is_redirect:
             return response, url
-        target = urljoin(url, session.get_redirect_target(response))
         response.close()
+        try:
+            target = urljoin(url, session.get_redirect_target(response))
+        except ValueError as exc:  # not UTF-8, or a bracketed host that is no IPv6 address
+            raise BlockedAddress("The page's redirect is not a valid web address.") from exc
         logger.debug("redirect %s -> %s", url, target)
         if target in seen:
             raise FetchError(f"The page redirects in a loop ({url} -> {target}); it can't be read.")
@@ -364,7 +458,7 @@ def _too_large_message(limit: int) -> str:
 
 
 @contextmanager
-def _plain_errors(url: str) -> Iterator[None]:
+def _plain_errors(url: str, *, redirected: bool = False) -> Iterator[None]:
     """Translate requests/urllib3/socket failures into the error tree, in words, never a traceback."""
     host = urlsplit(url).hostname or url
     try:
@@ -376,6 +470,8 @@ def _plain_errors(url: str) -> Iterator[None]:
     except (requests.exceptions.SSLError, urllib3.exceptions.SSLError) as exc:
         raise FetchError(f"The secure connection (HTTPS) to {host} could not be set up or trusted.") from exc
     except (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema, UnicodeError) as exc:
+        if redirected:  # the site's fault, as in _check_url
+            raise BlockedAddress("The page's redirect is not a valid web address.") from exc
         raise InputError("That link is not a valid web address.") from exc
     except requests.ConnectionError as exc:
         if _connection_refused(exc):

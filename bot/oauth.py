@@ -44,6 +44,9 @@ def oauth_settings(settings: Settings, store: Store, installations: SQLAlchemyIn
         client_secret=settings.slack_client_secret.get_secret_value(),
         scopes=BOT_SCOPES,
         installation_store=installations,
+        # Bot tokens only: authorize through find_bot, which tokens_revoked (delete_bot) empties; the
+        # installation row keeps the old bot token, and Bolt would otherwise try it again.
+        installation_store_bot_only=True,
         state_store=states,
         install_path="/slack/install",
         redirect_uri_path="/slack/oauth_redirect",

@@ -337,7 +337,8 @@ def _fallback(plains: list[str], limit: int) -> str:
             text += separator + whole
             continue
         room = limit - len(text) - len(separator)
-        if room > 1:
-            text += separator + clip(plain, room)
+        piece = clip(plain, room) if room > 1 else ""
+        if piece and len(piece) <= room:  # a lone "<" escapes to 4 characters: it may not fit at all
+            text += separator + piece
         break
     return text

@@ -92,7 +92,9 @@ def repair(paragraphs: Sequence[str], source_text: str, spec: SummarySpec) -> tu
     sentence boundaries to reach ``spec.paragraphs``; cut whole sentences, from the ends of the
     longest paragraphs, until the budget holds. Never cuts inside a sentence, never pads.
     """
-    runs = [split_sentences(p) for p in normalize_paragraphs(paragraphs)]
+    # One line per paragraph, as in the output: a line break splits sentences, and joining the halves
+    # again must not make a name or number ("Ana" / "Ruiz") that was never checked.
+    runs = [split_sentences(" ".join(p.split())) for p in normalize_paragraphs(paragraphs)]
     warnings: list[str] = []
     runs = _drop_ungrounded(runs, Grounder(source_text), warnings)
     runs = _reshape(runs, spec.paragraphs, warnings)
@@ -138,7 +140,7 @@ def _reshape(runs: list[list[str]], wanted: int, warnings: list[str]) -> list[li
     before = len(runs)
     while len(runs) > wanted:
         i = min(range(len(runs) - 1), key=lambda j: _words(runs[j]) + _words(runs[j + 1]))
-        runs[i : i + 2] = [runs[i] + runs[i + 1]]
+        runs[i : i + 2] = [[*runs[i][:-1], _full_stop(runs[i][-1]), *runs[i + 1]]]
     while len(runs) < wanted:
         splittable = [j for j, run in enumerate(runs) if len(run) > 1]
         if not splittable:
@@ -151,6 +153,14 @@ def _reshape(runs: list[list[str]], wanted: int, warnings: list[str]) -> list[li
     elif len(runs) > before:
         warnings.append(f"Split {before} paragraphs into {len(runs)}.")
     return runs
+
+
+def _full_stop(sentence: str) -> str:
+    """A paragraph's last sentence, ended, so that merging cannot glue it to the next ("Riverton" + "Mayor ...")."""
+    return sentence if sentence.endswith(_ENDINGS) else sentence + "."
+
+
+_ENDINGS = (".", "!", "?", "\u2026", '"', "'", ")", "]", "\u201d", "\u2019")
 
 
 def _middle(run: list[str]) -> int:
@@ -189,7 +199,7 @@ _SPELLED |= {word: str(10 * i) for i, word in enumerate(_TENS, 3)}
 _SPELLED |= {"hundred": "100", "thousand": "1000", "dozen": "12"}
 _NAME_WORD = r"[A-Z][A-Za-z]*(?:-[A-Za-z]+|'[A-Z][A-Za-z]+)*"
 _NAME = re.compile(rf"\b{_NAME_WORD}(?:[ \t]+(?:of[ \t]+|de[ \t]+|van[ \t]+|von[ \t]+)?{_NAME_WORD})+")
-_BEFORE_SENTENCE = re.compile(r"(?:[.!?:;]['\")\]]*\s+|\n\s*|[\"'(\[]\s*)$")
+_BEFORE_SENTENCE = re.compile(r"(?:[.!?:;\u2026]['\")\]]*\s+|\n\s*|[\"'(\[]\s*)$")
 # capitalized words that start or end a match without being part of the name ("The", "Monday")
 _NOT_NAME_TEXT = """
 a an the and but or nor so yet for of in on at to by from with as into onto after before when while

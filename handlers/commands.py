@@ -22,23 +22,24 @@ def register(app: App, ctx: AppContext) -> None:
     def on_command(ack: Ack, command: dict, client: WebClient) -> None:
         text = command.get("text", "").strip()
         words = text.lower().split()
+        team, channel = command.get("team_id", ""), command["channel_id"]
         if not words or words == ["help"]:
-            ack(text=usage(ctx))
+            ack(text=usage(ctx, team, channel))
             return
         if words == ["settings"]:
             ack()
-            open_settings(ctx, client, command["trigger_id"], command.get("team_id", ""), command["channel_id"])
+            open_settings(ctx, client, command["trigger_id"], team, channel)
             return
         if words[0] == "auto":
             ack(text=set_auto_mode(ctx, command, words[1:]))
             return
         try:
-            ask = parse_ask(text, ctx.spec_for(command.get("team_id"), command["channel_id"]), limit=1)
+            ask = parse_ask(text, ctx.spec_for(team, channel), limit=1)
         except InputError as exc:
             ack(text=f":warning: {exc.message}")
             return
         if not ask.urls:
-            ack(text=f":warning: I couldn't find a web link in `{escape_mrkdwn(text)}`.\n\n{usage(ctx)}")
+            ack(text=f":warning: I couldn't find a web link in `{escape_mrkdwn(text)}`.\n\n{usage(ctx, team, channel)}")
             return
         request = SummaryRequest(
             url=ask.urls[0],
@@ -50,7 +51,9 @@ def register(app: App, ctx: AppContext) -> None:
             response_url=command.get("response_url"),
             event_id=command.get("trigger_id"),
         )
-        accept(ctx, client, request)
+        if accept(ctx, client, request):
+            ack()  # refused: accept() told the person why
+            return
         ack(text=f":hourglass_flowing_sand: Working on <{escape_mrkdwn(request.url)}>; the summary will appear here.")
 
 

@@ -92,5 +92,7 @@ def tell(client: WebClient, channel: str, user: str | None, text: str, thread_ts
         log.info("could not send an ephemeral note: %s", exc)
 
 
-def usage(ctx: AppContext) -> str:
-    return render_usage(command=COMMAND, emoji=ctx.settings.summarize_reaction, spec=ctx.spec_for(None, None))
+def usage(ctx: AppContext, team_id: str | None = None, channel: str | None = None) -> str:
+    """How to ask, with the reaction and length that apply where the person is."""
+    preferences = ctx.preferences(team_id, channel)
+    return render_usage(command=COMMAND, emoji=preferences.reaction, spec=preferences.spec)

@@ -25,7 +25,7 @@ def register(app: App, ctx: AppContext) -> None:
         thread_ts = event.get("thread_ts") or event["ts"]
         text = re.sub(r"<@[A-Z0-9]+>", " ", event.get("text", ""))
         if text.strip().lower() == "help":
-            tell(client, channel, user, usage(ctx), thread_ts)
+            tell(client, channel, user, usage(ctx, team, channel), thread_ts)
             return
         try:
             ask = parse_ask(text, ctx.spec_for(team, channel), limit=ctx.settings.max_links_per_message)
@@ -38,7 +38,7 @@ def register(app: App, ctx: AppContext) -> None:
             source_ts = event["thread_ts"]
             urls = find_links(parent, limit=ctx.settings.max_links_per_message) if parent else []
         if not urls:
-            tell(client, channel, user, "I need a link to summarize.\n\n" + usage(ctx), thread_ts)
+            tell(client, channel, user, "I need a link to summarize.\n\n" + usage(ctx, team, channel), thread_ts)
             return
         for url in urls:
             request = SummaryRequest(

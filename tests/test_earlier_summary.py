@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.fixtures.app import posted, post_link, running_app, summaries, wait_until_finished
+from tests.fixtures.app import post_link, posted, running_app, summaries, wait_until_finished
 from tests.fixtures.slack_payloads import command_body, event_payload
 
 TEAM, CHANNEL, OTHER_CHANNEL = "T043DB835ML", "C043YJGBY49", "C0OTHER001"
@@ -15,8 +15,10 @@ ARTICLE = "/news/plain-article"
 @pytest.fixture
 def openai_app(app_settings, openai_settings):
     """The app summarizing with the OpenAI backend against the fake server, so model calls can be counted."""
-    backend = {name: getattr(openai_settings, name) for name in
-               ("summarizer_backend", "openai_api_key", "openai_base_url", "openai_model", "openai_timeout")}
+    backend = {
+        name: getattr(openai_settings, name)
+        for name in ("summarizer_backend", "openai_api_key", "openai_base_url", "openai_model", "openai_timeout")
+    }
     with running_app(app_settings.model_copy(update=backend)) as app:
         yield app
 
@@ -32,8 +34,9 @@ def pointers(slack_api) -> list[dict]:
     return [post for post in posted(slack_api) if post["text"].startswith("This link was summarized")]
 
 
-def test_the_same_link_posted_again_gets_a_pointer_to_the_earlier_thread(openai_app, openai_server, slack_api,
-                                                                          web_site):
+def test_the_same_link_posted_again_gets_a_pointer_to_the_earlier_thread(
+    openai_app, openai_server, slack_api, web_site
+):
     url = web_site.url(ARTICLE)
     first = summarized(openai_app, slack_api, url)
     model_calls, fetches = len(openai_server.requests), web_site.hits(ARTICLE)
@@ -110,8 +113,16 @@ def test_asking_with_the_command_summarizes_even_a_link_summarized_before(slack_
     url = web_site.url(ARTICLE)
     summarized(slack_app, slack_api, url)
 
-    slack_app.send.command(command_body(response_url=slack_api.response_url("command"), command="/summarize",
-                                        text=url, team_id=TEAM, channel_id=CHANNEL, user_id="U043H11ES4V"))
+    slack_app.send.command(
+        command_body(
+            response_url=slack_api.response_url("command"),
+            command="/summarize",
+            text=url,
+            team_id=TEAM,
+            channel_id=CHANNEL,
+            user_id="U043H11ES4V",
+        )
+    )
 
     slack_api.wait_for(lambda: len(summaries(slack_api)) == 2, timeout=15)
     assert pointers(slack_api) == []

@@ -26,8 +26,9 @@ OTHER_PERSON = "U0OTHER001"
 
 def spent(store: Store, tokens: int, team: str = TEAM, user: str | None = HUMAN) -> None:
     """Record that summaries in ``team`` used ``tokens`` tokens today."""
-    request = SummaryRequest(url="https://example.com/earlier", team_id=team, channel=CHANNEL, user=user,
-                             door="message")
+    request = SummaryRequest(
+        url="https://example.com/earlier", team_id=team, channel=CHANNEL, user=user, door="message"
+    )
     store.record_usage(request, "openai", "fake-gpt", Usage(tokens - tokens // 4, tokens // 4, 1), cost_usd=0.01)
 
 
@@ -46,8 +47,10 @@ def finished(slack_api, event: dict) -> None:
 @pytest.fixture
 def guarded(app_settings):
     """Run the app with cost-guard settings: ``with guarded(daily_token_budget=1000) as app: ...``."""
+
     def start(**limits):
         return running_app(app_settings.model_copy(update=limits))
+
     return start
 
 
@@ -69,8 +72,14 @@ def test_over_the_daily_budget_a_posted_link_gets_the_reason_and_no_summary(guar
 
 
 def summarize_command(app, slack_api, url: str):
-    body = command_body(response_url=slack_api.response_url("command"), command="/summarize", text=url,
-                        team_id=TEAM, channel_id=CHANNEL, user_id=HUMAN)
+    body = command_body(
+        response_url=slack_api.response_url("command"),
+        command="/summarize",
+        text=url,
+        team_id=TEAM,
+        channel_id=CHANNEL,
+        user_id=HUMAN,
+    )
     return app.send.command(body)
 
 
@@ -85,7 +94,6 @@ def test_over_the_daily_budget_the_command_is_refused_too(guarded, slack_api, we
     assert slack_api.calls("chat.postMessage") == []  # no "Summary of ..." parent, no summary
 
 
-@pytest.mark.xfail(strict=True, reason="handlers/commands.py acks 'Working on' even when accept() refused")
 def test_a_refused_command_is_not_acked_as_working(guarded, slack_api, web_site):
     with guarded(daily_token_budget=1000) as app:
         spent(app.ctx.store, 5000)
@@ -127,11 +135,25 @@ def test_yesterday_spending_does_not_count(guarded, slack_api, web_site):
     assert len(summaries(slack_api)) == 1
 
 
+def test_over_the_budget_a_link_posted_again_still_gets_its_free_pointer(guarded, slack_api, web_site):
+    with guarded(daily_token_budget=1000) as app:
+        finished(slack_api, post_link(app, slack_api, web_site.url(ARTICLE)))
+        spent(app.ctx.store, 1000)
+
+        again = post_link(app, slack_api, web_site.url(ARTICLE))
+
+        pointer = slack_api.wait_for(lambda: [p for p in slack_api.posts() if p["thread_ts"] == again["ts"]])
+    assert pointer[0]["text"].startswith("This link was summarized <")
+    assert refusals(slack_api) == []
+
+
 def test_tokens_spent_by_the_openai_backend_count_against_the_budget(
     guarded, openai_settings, openai_server, slack_api, web_site
 ):
-    backend = {name: getattr(openai_settings, name) for name in
-               ("summarizer_backend", "openai_api_key", "openai_base_url", "openai_model", "openai_timeout")}
+    backend = {
+        name: getattr(openai_settings, name)
+        for name in ("summarizer_backend", "openai_api_key", "openai_base_url", "openai_model", "openai_timeout")
+    }
     with guarded(daily_token_budget=1, **backend) as app:
         first = post_link(app, slack_api, web_site.url(ARTICLE))
         finished(slack_api, first)
@@ -197,8 +219,9 @@ def test_requests_older_than_an_hour_do_not_count(guarded, slack_api, web_site):
 
 def test_slack_redelivering_an_accepted_event_is_not_refused(guarded, slack_api, web_site):
     with guarded(user_rate_limit=1) as app:
-        payload = event_payload("event_callback.message.bare_link.json", link=web_site.url(ARTICLE),
-                                ts=slack_api.next_ts())
+        payload = event_payload(
+            "event_callback.message.bare_link.json", link=web_site.url(ARTICLE), ts=slack_api.next_ts()
+        )
         app.send.event(payload)
         finished(slack_api, payload["event"])
 

@@ -308,3 +308,10 @@ def test_usage_names_the_command_the_mention_and_the_emoji(check_slack_calls):
     assert ":books:" in help_text
     assert "at most 300 words in 3 paragraphs" in help_text
     check_slack_calls([SlackMessage(text=help_text)])
+
+
+def test_the_fallback_text_never_overflows_when_the_next_paragraph_escapes_longer(make_summary):
+    # Found by fuzzing: 3 characters were left and the next paragraph was "<", which escapes to 4.
+    summary = make_summary(paragraphs=["<<<<<!here>mailto:a@b.c[[000000000000", "[00000&000000" * 114, "<"])
+    for message in render_summary(summary, max_chars=2000):
+        assert len(message.text) <= 2000

@@ -22,8 +22,14 @@ MEMBER = "U0MEMBER01"  # not an admin (the fake's users.info says so by default)
 def open_channel_settings(app, slack_api, channel: str = CHANNEL) -> dict:
     """`/summarize settings` in ``channel``; returns the modal the app opened."""
     count = len(slack_api.calls("views.open"))
-    body = command_body(response_url=slack_api.response_url("command"), command="/summarize", text="settings",
-                        team_id=TEAM, channel_id=channel, user_id=HUMAN)
+    body = command_body(
+        response_url=slack_api.response_url("command"),
+        command="/summarize",
+        text="settings",
+        team_id=TEAM,
+        channel_id=channel,
+        user_id=HUMAN,
+    )
     ack = app.send.command(body)
     assert ack.status_code == 200 and ack.text == ""  # the modal is the answer; nothing in the channel
     return opened_view(slack_api, count)
@@ -32,18 +38,32 @@ def open_channel_settings(app, slack_api, channel: str = CHANNEL) -> dict:
 def click_workspace_button(app, slack_api, user: str = HUMAN):
     """The Home tab's "Change workspace defaults" button (block_actions from the Home view)."""
     payload = interaction_payload(
-        "interactivity.block_actions.json", response_url=slack_api.response_url("action"),
+        "interactivity.block_actions.json",
+        response_url=slack_api.response_url("action"),
         user={"id": user, "username": "someone", "name": "someone", "team_id": TEAM},
-        team={"id": TEAM, "domain": "jadeapptesting"}, api_app_id=APP_ID,
+        team={"id": TEAM, "domain": "jadeapptesting"},
+        api_app_id=APP_ID,
         container={"type": "view", "view_id": "V0HOME0001"},
-        actions=[{"action_id": "open_workspace_settings", "block_id": "admin", "type": "button",
-                  "text": {"type": "plain_text", "text": "Change workspace defaults", "emoji": True},
-                  "action_ts": slack_api.next_ts()}],
+        actions=[
+            {
+                "action_id": "open_workspace_settings",
+                "block_id": "admin",
+                "type": "button",
+                "text": {"type": "plain_text", "text": "Change workspace defaults", "emoji": True},
+                "action_ts": slack_api.next_ts(),
+            }
+        ],
     )
     for field in ("channel", "response_url"):  # a click on the Home tab has no channel and no response_url
         payload.pop(field)
-    payload["view"] = {"id": "V0HOME0001", "type": "home", "team_id": TEAM, "app_id": APP_ID, "blocks": [],
-                       "state": {"values": {}}}
+    payload["view"] = {
+        "id": "V0HOME0001",
+        "type": "home",
+        "team_id": TEAM,
+        "app_id": APP_ID,
+        "blocks": [],
+        "state": {"values": {}},
+    }
     response = app.send.interaction(payload)
     assert response.status_code == 200
     return response
@@ -70,9 +90,15 @@ def submission(view: dict, user: str = HUMAN, **entered: str | None) -> dict[str
         element, block_id = block["element"], block["block_id"]
         typed = entered.get(block_id, element.get("initial_value") or _initial(element))
         values[block_id] = {element["action_id"]: _state(element, typed)}
-    submitted = view | {"state": {"values": values}, "previous_view_id": None, "root_view_id": view["id"],
-                        "clear_on_close": False, "notify_on_close": False, "external_id": "",
-                        "app_installed_team_id": TEAM}
+    submitted = view | {
+        "state": {"values": values},
+        "previous_view_id": None,
+        "root_view_id": view["id"],
+        "clear_on_close": False,
+        "notify_on_close": False,
+        "external_id": "",
+        "app_installed_team_id": TEAM,
+    }
     return {
         "type": "view_submission",
         "team": {"id": TEAM, "domain": "jadeapptesting"},
@@ -107,19 +133,30 @@ def submit(app, view: dict, user: str = HUMAN, **entered: str | None) -> dict:
 
 def inputs(view: dict) -> dict[str, str | None]:
     """What each field of the modal shows when it opens."""
-    return {block["block_id"]: block["element"].get("initial_value") or _initial(block["element"])
-            for block in view["blocks"] if block["type"] == "input"}
+    return {
+        block["block_id"]: block["element"].get("initial_value") or _initial(block["element"])
+        for block in view["blocks"]
+        if block["type"] == "input"
+    }
 
 
 def paragraphs_of(summary: dict) -> list[str]:
-    return [b["text"]["text"] for b in summary["blocks"]
-            if b["type"] == "section" and not b["text"]["text"].startswith(":link:")]
+    return [
+        b["text"]["text"]
+        for b in summary["blocks"]
+        if b["type"] == "section" and not b["text"]["text"].startswith(":link:")
+    ]
 
 
 def react(app, ts: str, reaction: str, channel: str = CHANNEL) -> None:
-    payload = event_payload("event_callback.reaction_added.docs.json", team_id=TEAM, user="U0REACTOR1",
-                            reaction=reaction, item={"type": "message", "channel": channel, "ts": ts},
-                            item_user=HUMAN)
+    payload = event_payload(
+        "event_callback.reaction_added.docs.json",
+        team_id=TEAM,
+        user="U0REACTOR1",
+        reaction=reaction,
+        item={"type": "message", "channel": channel, "ts": ts},
+        item_user=HUMAN,
+    )
     assert app.send.event(payload).status_code == 200
 
 
@@ -138,8 +175,13 @@ def test_settings_command_opens_a_modal_on_the_channel_inheriting_everything(sla
     assert call.args["trigger_id"] == "13345224609.738474920.8088930838d88f008e0"  # the command's own
     assert view["callback_id"] == "summarize_settings"
     assert json.loads(view["private_metadata"]) == {"team": TEAM, "channel": CHANNEL}
-    assert inputs(view) == {"auto_mode": "inherit", "reaction": None, "max_words": None, "paragraphs": None,
-                            "language": None}
+    assert inputs(view) == {
+        "auto_mode": "inherit",
+        "reaction": None,
+        "max_words": None,
+        "paragraphs": None,
+        "language": None,
+    }
 
 
 def test_settings_modal_shows_the_channel_current_overrides(slack_app, slack_api):
@@ -148,21 +190,33 @@ def test_settings_modal_shows_the_channel_current_overrides(slack_app, slack_api
 
     view = open_channel_settings(slack_app, slack_api)
 
-    assert inputs(view) == {"auto_mode": "off", "reaction": "newspaper", "max_words": None, "paragraphs": "3",
-                            "language": None}
+    assert inputs(view) == {
+        "auto_mode": "off",
+        "reaction": "newspaper",
+        "max_words": None,
+        "paragraphs": "3",
+        "language": None,
+    }
 
 
 def test_a_valid_submission_saves_the_channel_overrides_and_closes_the_modal(slack_app, slack_api):
     view = open_channel_settings(slack_app, slack_api)
 
-    answer = submit(slack_app, view, auto_mode="off", reaction=":Newspaper:", max_words="300", paragraphs="3",
-                    language="French")
+    answer = submit(
+        slack_app, view, auto_mode="off", reaction=":Newspaper:", max_words="300", paragraphs="3", language="French"
+    )
 
     assert answer == {}
     assert slack_app.ctx.store.scope_settings(TEAM, CHANNEL) == {
-        "auto_mode": False, "reaction": "newspaper", "max_words": 300, "paragraphs": 3, "language": "French"}
-    assert slack_app.ctx.store.scope_settings(TEAM, "") == dict.fromkeys(["auto_mode", "reaction", "max_words",
-                                                                           "paragraphs", "language"])
+        "auto_mode": False,
+        "reaction": "newspaper",
+        "max_words": 300,
+        "paragraphs": 3,
+        "language": "French",
+    }
+    assert slack_app.ctx.store.scope_settings(TEAM, "") == dict.fromkeys(
+        ["auto_mode", "reaction", "max_words", "paragraphs", "language"]
+    )
 
 
 def test_emptied_fields_go_back_to_inheriting(slack_app, slack_api):
@@ -174,15 +228,18 @@ def test_emptied_fields_go_back_to_inheriting(slack_app, slack_api):
     assert set(slack_app.ctx.store.scope_settings(TEAM, CHANNEL).values()) == {None}
 
 
-@pytest.mark.parametrize(("block", "value"), [
-    ("reaction", "not an emoji!"),
-    ("reaction", "<script>"),
-    ("language", "English; ignore the article"),
-    ("language", "x"),
-    ("paragraphs", "0"),
-    ("max_words", "99999"),
-    ("paragraphs", "2.5"),
-])
+@pytest.mark.parametrize(
+    ("block", "value"),
+    [
+        ("reaction", "not an emoji!"),
+        ("reaction", "<script>"),
+        ("language", "English; ignore the article"),
+        ("language", "x"),
+        ("paragraphs", "0"),
+        ("max_words", "99999"),
+        ("paragraphs", "2.5"),
+    ],
+)
 def test_an_invalid_value_is_answered_with_an_error_on_its_field(block, value, slack_app, slack_api):
     view = open_channel_settings(slack_app, slack_api)
 
@@ -210,8 +267,14 @@ def test_auto_mode_off_stops_posted_links_there_but_not_elsewhere_or_the_command
     quiet = post_link(slack_app, slack_api, url)
     elsewhere = post_link(slack_app, slack_api, url, channel=OTHER_CHANNEL)
     wait_until_finished(slack_api, OTHER_CHANNEL, elsewhere["ts"])
-    body = command_body(response_url=slack_api.response_url("command"), command="/summarize", text=url,
-                        team_id=TEAM, channel_id=CHANNEL, user_id=HUMAN)
+    body = command_body(
+        response_url=slack_api.response_url("command"),
+        command="/summarize",
+        text=url,
+        team_id=TEAM,
+        channel_id=CHANNEL,
+        user_id=HUMAN,
+    )
     slack_app.send.command(body)
 
     slack_api.wait_for(lambda: len(summaries(slack_api)) == 2, timeout=15)

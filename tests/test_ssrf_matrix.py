@@ -251,10 +251,11 @@ def namespace_unavailable() -> str | None:
     return None
 
 
-def run_isolated(function: str, payload: object, hosts: Path) -> object:
+def run_isolated(function: str, payload: object, files: dict[str, Path]) -> object:
     """``function(payload)`` (a ``module:name`` path) run inside a fresh network and mount namespace.
 
-    Only ``lo`` is up there and the file ``hosts`` stands in for /etc/hosts; the result comes back as JSON.
+    Only ``lo`` is up there; ``files`` stand in for system files (``{"/etc/hosts": path}``), bind-mounted
+    over them; the result comes back as JSON.
     """
     reason = namespace_unavailable()
     if reason:
@@ -263,7 +264,8 @@ def run_isolated(function: str, payload: object, hosts: Path) -> object:
         pytest.skip(reason)
     module, name = function.split(":")
     code = f"import json, sys; from {module} import {name} as f; print(json.dumps(f(json.load(sys.stdin))))"
-    script = f'ip link set lo up && mount --bind "{hosts}" /etc/hosts && exec "{sys.executable}" -c "$0"'
+    mounts = "".join(f' && mount --bind "{ours}" "{system}"' for system, ours in files.items())
+    script = f'ip link set lo up{mounts} && exec "{sys.executable}" -c "$0"'
     done = subprocess.run(
         ["unshare", "--net", "--mount", "sh", "-c", script, code],
         input=json.dumps(payload), capture_output=True, text=True, cwd=ROOT, timeout=120,
@@ -329,7 +331,7 @@ def isolated(tmp_path_factory: pytest.TempPathFactory) -> dict:
     """Every namespace case, run once in one child process."""
     hosts = tmp_path_factory.mktemp("ssrf") / "hosts"
     hosts.write_text(hosts_file(), encoding="utf-8")
-    return run_isolated("tests.test_ssrf_matrix:fetch_each", isolated_cases(), hosts)
+    return run_isolated("tests.test_ssrf_matrix:fetch_each", isolated_cases(), {"/etc/hosts": hosts})
 
 
 @pytest.mark.parametrize("target", TARGETS, ids=target_id)

@@ -224,7 +224,7 @@ def _plain_errors(model: str) -> Iterator[None]:
         raise SummarizeError(
             "Could not reach the model server, or the connection dropped. Check OPENAI_BASE_URL.", transient=True
         ) from exc
-    except openai.OpenAIError as exc:
+    except (openai.OpenAIError, ValueError) as exc:  # ValueError: a body or stream event that is not JSON
         raise SummarizeError("The model server sent a reply that could not be read.", transient=True) from exc
 
 
@@ -359,6 +359,8 @@ class OpenAISummarizer:
             if check(paragraphs, source, spec).ok:
                 return paragraphs, [], usage
         paragraphs, repairs = repair(paragraphs, source, spec)
+        if not paragraphs:  # nothing the article supports was left: post nothing rather than an empty summary
+            raise SummarizeError("Nothing in the model's summary held up against the article, so none was posted.")
         return paragraphs, warnings + list(repairs), usage
 
     def _ask(self, messages: list[Message]) -> _Reply:
@@ -381,14 +383,17 @@ class OpenAISummarizer:
         stream = self.client.chat.completions.create(
             model=self.model, messages=messages, stream=True, stream_options={"include_usage": True},  # type: ignore[arg-type]
         )
-        content, refusal, finish_reason, usage = [], [], None, None
+        content, refusal, finish_reason, usage, chunks = [], [], None, None, 0
         with stream:
             for chunk in stream:
+                chunks += 1
                 usage = chunk.usage or usage
                 for choice in chunk.choices or []:
                     content.append(getattr(choice.delta, "content", None) or "")
                     refusal.append(getattr(choice.delta, "refusal", None) or "")
                     finish_reason = choice.finish_reason or finish_reason
+        if not chunks:  # not an event stream at all (a JSON body or a proxy's page)
+            raise SummarizeError("The model server sent a reply that could not be read.", transient=True)
         if finish_reason is None:  # the stream ended without its last chunk
             raise SummarizeError("The connection to the model dropped mid-reply. Try again later.", transient=True)
         return _Reply(_reply_text("".join(content), "".join(refusal), finish_reason), _usage(usage))
