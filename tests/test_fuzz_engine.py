@@ -44,9 +44,11 @@ def extracts_or_explains(page: Page) -> None:
 
 TAGS = ["html", "head", "body", "div", "p", "span", "a", "b", "table", "tr", "td", "ul", "li", "article", "main",
         "section", "nav", "aside", "figure", "figcaption", "script", "style", "noscript", "iframe", "svg", "math",
-        "template", "title", "meta", "br", "img", "form", "select", "option", "textarea", "pre", "code", "h1"]  # fmt: skip
+        "template", "title", "meta", "br", "img", "form", "select", "option", "textarea", "pre",
+        "code", "h1"]  # fmt: skip
 ATTRIBUTES = ['class="share"', 'class="content"', 'id="comments"', "hidden", 'lang="xx-\u0000"', 'style="x', "=",
-              'href="javascript:alert(1)"', 'charset="utf-7"', "class", 'data-x="&#0;&#xD800;"', 'class=""']  # fmt: skip
+              'href="javascript:alert(1)"', 'charset="utf-7"', "class", 'data-x="&#0;&#xD800;"',
+              'class=""']  # fmt: skip
 PIECES = ["&amp;", "&#0;", "&#x110000;", "&#xD800;", "&nosuch;", "<!--", "-->", "<![CDATA[", "]]>", "<!DOCTYPE",
           "<?xml version='1.0' encoding='x-bogus'?>", '<meta charset="utf-16">', "\x00", "\ufeff", "\u202e", "<", ">",
           "</", "/>", '"', "'", "\r", "\n\n", "Subscribe to continue reading", '{"isAccessibleForFree": false}',
