@@ -7,17 +7,20 @@ application = wsgi(settings)          # what gunicorn serves: /slack/events and 
 from __future__ import annotations
 
 import argparse
+import io
 import logging
 import os
 import signal
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from slack_bolt import App
+from slack_bolt import App, BoltRequest, BoltResponse
 from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_bolt.request.internals import parse_body
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
@@ -41,6 +44,12 @@ from handlers import commands, home, mentions, messages, reactions, settings, sh
 log = logging.getLogger(__name__)
 
 DOORS = (messages, reactions, commands, mentions, shortcuts, home, settings)
+
+MAX_BODY_BYTES = 1_000_000  # Slack's requests are a few KB; a big view submission stays far below this
+# Bolt takes a signed request whose timestamp is within 5 minutes of its clock, either way: from the
+# moment one is let in, the same signature could pass for up to 10 more minutes.
+REPLAY_WINDOW = timedelta(minutes=10)
+SLACK_RETRIES = ("1", "2", "3")  # X-Slack-Retry-Num of Slack's own redeliveries
 
 
 @dataclass(frozen=True)
@@ -132,6 +141,8 @@ def build(settings: Settings, *, work: bool = True) -> tuple[App, AppContext]:
     )
     if installations:
         app.enable_token_revocation_listeners()
+    app.use(refuse_replays(store))
+    app.error(answer_unreadable_requests)
     for door in DOORS:
         door.register(app, ctx)
     return app, ctx
@@ -147,16 +158,81 @@ def wsgi(settings: Settings | None = None, *, work: bool = False):
 
 
 def http_handler(app: App):
-    """Slack's requests at /slack/events (events, commands, shortcuts, interactivity); /healthz for probes."""
+    """Slack's requests at /slack/events (events, commands, shortcuts, interactivity); /healthz for probes.
+
+    A body Bolt could not parse (too big, not UTF-8, not a JSON object) is refused here with a 4xx:
+    Bolt would answer it with a 500 and a traceback.
+    """
     bolt = SlackRequestHandler(app)
 
     def application(environ, start_response):
         if environ.get("PATH_INFO") == "/healthz":
-            start_response("200 OK", [("Content-Type", "text/plain")])
-            return [b"ok\n"]
+            return _plain(start_response, "200 OK", "ok")
+        refusal = read_body(environ)
+        if refusal:
+            return _plain(start_response, *refusal)
         return bolt(environ, start_response)
 
     return application
+
+
+def read_body(environ: dict) -> tuple[str, str] | None:
+    """Read the body once, for Bolt to read again; the (status, reason) to refuse it with, if any.
+
+    An oversized body is refused from its Content-Length, before a byte of it is read.
+    """
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return "400 Bad Request", "bad Content-Length"
+    if length < 0:
+        return "400 Bad Request", "bad Content-Length"
+    if length > MAX_BODY_BYTES:
+        return "413 Content Too Large", "request body too large"
+    body = environ["wsgi.input"].read(length) if length else b""
+    environ["wsgi.input"], environ["CONTENT_LENGTH"] = io.BytesIO(body), str(len(body))
+    try:
+        parsed = parse_body(body.decode(), (environ.get("CONTENT_TYPE") or "").split(";")[0] or None)
+    except (ValueError, RecursionError):  # not UTF-8, not JSON, JSON nested past the parser's depth
+        parsed = None
+    return None if isinstance(parsed, dict) else ("400 Bad Request", "unreadable request body")
+
+
+def _plain(start_response, status: str, text: str) -> list[bytes]:
+    start_response(status, [("Content-Type", "text/plain; charset=utf-8")])
+    return [text.encode() + b"\n"]
+
+
+def refuse_replays(store: Store):
+    """Bolt middleware (after its signature check): a signed request is let in once.
+
+    Bolt accepts any correctly signed request for five minutes, so whoever copies one could send it
+    again. Slack's own retries are signed anew (a new timestamp) and carry X-Slack-Retry-Num, which
+    is part of the key in case a retry is signed in the same second; duplicates of an event are then
+    dropped by its event_id when it is claimed. A replay is answered 200 and ignored.
+    """
+
+    def replay_guard(req: BoltRequest, next_: Callable[[], BoltResponse]) -> BoltResponse:
+        signature = (req.headers.get("x-slack-signature") or [""])[0]
+        if req.mode != "http" or not signature:
+            return next_()
+        retry = (req.headers.get("x-slack-retry-num") or ["0"])[0]
+        if store.first_sighting(f"{signature}:{retry if retry in SLACK_RETRIES else 0}", REPLAY_WINDOW):
+            return next_()
+        log.warning("ignored a replayed Slack request (its signature was already used)")
+        return BoltResponse(status=200, body="")
+
+    return replay_guard
+
+
+def answer_unreadable_requests(error: Exception) -> BoltResponse | None:
+    """Bolt's error handler. A signed request without what Bolt or a door reads (a field missing, a
+    wrong type) gets a 400 and one log line; any other failure keeps Bolt's 500 and a traceback."""
+    if isinstance(error, (KeyError, TypeError, AttributeError, IndexError, ValueError)):
+        log.warning("ignored a Slack request that could not be read (%s: %s)", type(error).__name__, error)
+        return BoltResponse(status=400, body="")
+    log.error("a Slack request failed", exc_info=error)
+    return None
 
 
 def main(command: str, args: argparse.Namespace, settings: Settings) -> int:

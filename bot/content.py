@@ -94,7 +94,7 @@ def decode_body(raw: bytes, content_type: str | None = None) -> tuple[str, str]:
             continue
         try:
             text = raw.decode(encoding)
-        except (UnicodeDecodeError, LookupError):  # LookupError: a bytes-to-bytes codec such as base64
+        except (ValueError, LookupError):  # UnicodeError from codecs such as punycode; LookupError: base64 ...
             continue
         if encoding != "utf-8" and not raw.isascii() and _is_utf8(raw):
             return raw.decode("utf-8"), "utf-8"

@@ -15,7 +15,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
 from bot.errors import DeliveryError
-from bot.render import SlackMessage, escape_mrkdwn, render_failure, render_summary
+from bot.render import SlackMessage, mrkdwn_link, render_failure, render_summary
 from bot.request import SummaryRequest
 from bot.store import Status, Store
 from bot.summarizers import Summary
@@ -90,7 +90,7 @@ class Delivery:
         if progress and progress.thread_ts:
             return progress.thread_ts
         who = f" requested by <@{request.user}>" if request.user else ""
-        text = f"Summary of <{escape_mrkdwn(request.url)}>{who}"
+        text = f"Summary of {mrkdwn_link(request.url)}{who}"  # a "|" in the URL cannot add a label
         ts = self._call(channel=request.channel, text=text, unfurl_links=False, unfurl_media=False)
         self.store.record_thread(request.key, ts)
         return ts

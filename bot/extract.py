@@ -57,6 +57,11 @@ class Article:
         return sum(count_words(p) for p in self.paragraphs)
 
 
+# Real articles, even long ones with heavy templates, stay far below this; a hostile page of
+# empty elements near FETCH_MAX_BYTES would otherwise hold a worker's CPU for many seconds.
+MAX_TAGS = 150_000
+
+
 def extract(page: Page) -> Article:
     """The article in ``page``, or an ExtractError saying in plain words why there is none.
 
@@ -65,6 +70,11 @@ def extract(page: Page) -> Article:
         article = extract(fetch(url, settings))
         article.title, article.byline, article.paragraphs
     """
+    if page.is_html and page.text.count("<") > MAX_TAGS:
+        raise NotAnArticle(
+            "That page doesn't look like an article: it is too complex to read "
+            f"(over {MAX_TAGS:,} HTML tags)."
+        )
     with _readable(page.url):
         article = _article_from_html(page) if page.is_html else _article_from_text(page)
     _check_length(article)

@@ -29,6 +29,7 @@ from sqlalchemy import (
     Integer,
     String,
     create_engine,
+    delete,
     event,
     func,
     or_,
@@ -112,6 +113,15 @@ class UsageRow(Base):
     completion_tokens: Mapped[int] = mapped_column(Integer)
     cost_usd: Mapped[float] = mapped_column(Float)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+
+
+class SeenRequestRow(Base):
+    """A signed HTTP request already let in, remembered while its signature could still pass (replay guard)."""
+
+    __tablename__ = "seen_requests"
+
+    signature: Mapped[str] = mapped_column(String(80), primary_key=True)
+    seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
 
 
 SETTING_FIELDS = ("auto_mode", "reaction", "max_words", "paragraphs", "language")
@@ -273,6 +283,22 @@ class Store:
     def _update(self, key: str, **values) -> None:
         with self._session.begin() as session:
             session.execute(update(RequestRow).where(RequestRow.key == key).values(updated_at=now(), **values))
+
+    # -- signed requests let in -------------------------------------------------------------
+
+    def first_sighting(self, signature: str, window: timedelta) -> bool:
+        """True the first time ``signature`` comes within ``window``; a replay of it gets False.
+
+        Atomic across processes (primary key), so a replay sent to another replica is caught too.
+        """
+        moment = now()
+        try:
+            with self._session.begin() as session:
+                session.execute(delete(SeenRequestRow).where(SeenRequestRow.seen_at < moment - window))
+                session.add(SeenRequestRow(signature=signature, seen_at=moment))
+            return True
+        except IntegrityError:
+            return False
 
     # -- settings -----------------------------------------------------------------------------
 

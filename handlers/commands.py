@@ -8,7 +8,7 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from bot.errors import InputError
-from bot.render import escape_mrkdwn
+from bot.render import escape_mrkdwn, mrkdwn_link
 from bot.request import SummaryRequest
 from handlers.common import COMMAND, accept, parse_ask, usage
 from handlers.settings import open_settings
@@ -54,7 +54,7 @@ def register(app: App, ctx: AppContext) -> None:
         if accept(ctx, client, request):
             ack()  # refused: accept() told the person why
             return
-        ack(text=f":hourglass_flowing_sand: Working on <{escape_mrkdwn(request.url)}>; the summary will appear here.")
+        ack(text=f":hourglass_flowing_sand: Working on {mrkdwn_link(request.url)}; the summary will appear here.")
 
 
 def set_auto_mode(ctx: AppContext, command: dict, words: list[str]) -> str:

@@ -12,7 +12,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.errors import InputError
 from bot.links import find_links_in_text
-from bot.render import render_usage
+from bot.render import escape_mrkdwn, render_usage
 from bot.request import SummaryRequest
 from bot.spec import SummarySpec
 
@@ -58,7 +58,7 @@ def parse_ask(text: str, defaults: SummarySpec, limit: int) -> Ask:
 def _number(name: str, value: str) -> int:
     low, high = LIMITS[name]
     if not value.isdigit() or not low <= int(value) <= high:
-        raise InputError(f"`{name}` must be a whole number from {low} to {high}, not `{value}`.")
+        raise InputError(f"`{name}` must be a whole number from {low} to {high}, not `{escape_mrkdwn(value)}`.")
     return int(value)
 
 

@@ -216,3 +216,9 @@ def test_real_benchmark_page_matches_its_ground_truth(bench, prefix: str) -> Non
     html = gzip.decompress((html_dir / f"{page_id}.html.gz").read_bytes()).decode("utf-8", "replace")
     text = extract_text(html, truth[page_id]["url"])
     assert evaluate.score(truth[page_id]["articleBody"], text)["f1"] > 0.9
+
+
+def test_a_page_of_hundreds_of_thousands_of_tags_is_refused_before_parsing():
+    hostile = "<html><body>" + "<div></div>" * 200_000 + "<p>Too late.</p></body></html>"
+    with pytest.raises(NotAnArticle, match="too complex"):
+        extract(html_page(hostile))

@@ -204,6 +204,14 @@ def test_a_broken_response_is_a_transient_fetch_error(raw_site, impatient, raw: 
     assert error.transient and type(error) is FetchError
 
 
+@pytest.mark.parametrize("label", ["punycode", "undefined", "idna", "base64", "rot13", "x-made-up"])
+def test_a_page_labelled_with_a_codec_that_is_no_charset_still_reads(raw_site, impatient, label: str) -> None:
+    body = "<html><body><p>Caf\u00e9 prices rose again.</p></body></html>".encode()
+    header = f"Content-Type: text/html; charset={label}\r\nContent-Length: {len(body)}\r\n\r\n".encode()
+    got = outcome(f"http://127.0.0.1:{raw_site(answer(OK + header + body))}/", impatient)
+    assert isinstance(got, Page) and "Caf\u00e9 prices rose again." in got.text, repr(got)
+
+
 # --- broken redirects ---------------------------------------------------------------------------
 
 

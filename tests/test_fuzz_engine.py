@@ -14,7 +14,7 @@ import contextlib
 import os
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from bot.content import TEXT_TYPES, decode_body, sniff_type
@@ -101,6 +101,8 @@ LABELS = ["utf-8", "utf-16", "utf-32", "iso-8859-1", "windows-1252", "shift_jis"
     header=st.sampled_from(LABELS),
     meta=st.sampled_from(LABELS),
 )
+@example(raw=b"", header="punycode", meta="utf-8")  # found by a 5,000-example run: punycode raised UnicodeError
+@example(raw="caf\u00e9".encode(), header="idna", meta="idna")
 def test_random_bytes_with_lying_charsets_decode_and_extract_or_explain(raw: bytes, header: str, meta: str) -> None:
     body = f'<meta charset="{meta}">'.encode() + raw
     text, encoding = decode_body(body, f"text/html; charset={header}")
