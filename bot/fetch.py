@@ -1,10 +1,11 @@
-"""A safe GET: SSRF guard on every hop, timeouts, size cap, content type and charset.
+"""A safe GET: the guarded session, redirects hop by hop, status, size cap, content type and charset.
 
 A link in Slack is untrusted input, and the worker that follows it sits inside someone's network.
-So the address is checked where the socket is opened, after DNS, on every redirect hop: the connection
-is pinned to the very address that passed the check (requests-hardened's technique), which closes the
-DNS-rebinding gap that a check-then-connect guard leaves open. Private, loopback, link-local and other
-non-global addresses are refused unless FETCH_ALLOW_HOSTS lists them (by CIDR or host name).
+This module walks the conversation with the site: every hop's URL is checked here, and every
+connection goes through :class:`bot.transport.GuardedAdapter`, which pins the socket to an address
+that :mod:`bot.addresses` allowed (private, loopback, link-local and other non-global addresses are
+refused unless FETCH_ALLOW_HOSTS lists them). One :class:`bot.transport.Deadline` bounds the whole
+fetch, and the body is read and inflated here, within the size cap.
 
     page = fetch("https://example.com/news/1", settings)
     page.text, page.content_type, page.encoding
@@ -17,26 +18,18 @@ type, charset) is decided in :mod:`bot.content`, which local files share.
 from __future__ import annotations
 
 import http.client
-import ipaddress
 import logging
-import socket
-import threading
 import time
 import zlib
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
-from contextvars import ContextVar
+from contextlib import contextmanager
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
 import brotli
 import requests
 import urllib3
-from requests.adapters import HTTPAdapter
-from requests.structures import CaseInsensitiveDict
 from requests_hardened import Config, HTTPSession
-from requests_hardened.ip_filter import EXTRA_BLOCKED_NET_RANGES
-from requests_hardened.ip_filter_adapter import IPFilterAdapter
 
 from bot import __version__
 from bot.config import Settings
@@ -58,16 +51,14 @@ from bot.errors import (
     TooLarge,
     UnsupportedContent,
 )
+from bot.transport import TOO_SLOW, Deadline, GuardedAdapter, head_within
 
 __all__ = [
     "USER_AGENT",
     "Page",
-    "check_address",
     "decode_body",
     "fetch",
-    "is_blocked",
     "make_session",
-    "resolve_checked",
     "sniff_type",
 ]
 
@@ -77,8 +68,6 @@ USER_AGENT = f"slack-summarizer/{__version__} (+https://github.com/slack-summari
 ACCEPT = "text/html,application/xhtml+xml,text/plain;q=0.9,*/*;q=0.1"
 ACCEPT_ENCODING = "gzip, deflate, br"  # exactly what _inflater undoes
 _CHUNK = 64 * 1024
-
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
 @dataclass(frozen=True)
@@ -104,9 +93,9 @@ def fetch(url: str, settings: Settings, session: requests.Session | None = None)
     """
     owned = session is None
     session = session or make_session(settings)
-    if not isinstance(session.get_adapter("http://"), _GuardedAdapter):
+    if not isinstance(session.get_adapter("http://"), GuardedAdapter):
         raise TypeError("fetch() needs a session from bot.fetch.make_session(), which carries the SSRF guard")
-    deadline = _Deadline(time.monotonic() + settings.fetch_deadline)
+    deadline = Deadline(time.monotonic() + settings.fetch_deadline)
     try:
         response, final_url = _follow_redirects(session, url, settings, deadline)
         with response, _plain_errors(final_url):
@@ -143,8 +132,8 @@ def make_session(settings: Settings) -> requests.Session:
     session.trust_env = False
     session.headers["Accept"] = ACCEPT
     session.headers["Accept-Encoding"] = ACCEPT_ENCODING
-    session.mount("http://", _GuardedAdapter(settings, is_https=False))
-    session.mount("https://", _GuardedAdapter(settings, is_https=True))
+    session.mount("http://", GuardedAdapter(settings, is_https=False))
+    session.mount("https://", GuardedAdapter(settings, is_https=True))
     return session
 
 
@@ -155,189 +144,7 @@ class _Session(HTTPSession):
         return iter(())
 
 
-# --- the address guard -------------------------------------------------------------------------
-
-
-def is_blocked(ip: IPAddress | str, settings: Settings) -> bool:
-    """True when ``ip`` is not a public unicast address and FETCH_ALLOW_HOSTS does not list it.
-
-    IPv4-mapped IPv6 (``::ffff:127.0.0.1``) is judged as the IPv4 address it carries; an allow-list
-    entry in either spelling opens it.
-    """
-    ip = ipaddress.ip_address(ip)
-    allowed = settings.allowed_networks()
-    if any(ip in network for network in allowed):
-        return False
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    if any(ip in network for network in allowed):
-        return False
-    return (
-        not ip.is_global
-        or ip.is_multicast
-        or ip.is_reserved
-        or any(ip in network for network in EXTRA_BLOCKED_NET_RANGES)
-    )
-
-
-def check_address(ip: IPAddress | str, settings: Settings, host: str | None = None) -> None:
-    """Raise :class:`BlockedAddress` unless ``ip`` may be fetched (``host`` only names it in the message)."""
-    if is_blocked(ip, settings):
-        logger.info("refused to fetch from %s (%s): not a public address", host or ip, ip)
-        raise BlockedAddress(
-            f"That link points to a private or internal address ({host or ip}), which this app is not allowed to fetch."
-        )
-
-
-def resolve_checked(host: str, port: int, settings: Settings) -> str:
-    """The address to connect to for ``host``, after the guard has passed it.
-
-    IP literals, including odd spellings such as ``2130706433`` or ``0x7f.1``, are read without DNS.
-    A host name listed in FETCH_ALLOW_HOSTS is trusted whatever it resolves to.
-    """
-    ip = _literal_ip(host)
-    if ip is None:
-        try:
-            sockaddr = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][4]
-        except (socket.gaierror, UnicodeError) as exc:
-            if getattr(exc, "errno", None) == socket.EAI_AGAIN:  # the resolver failed, not the name
-                message = f"Couldn't look up the site {host} just now; try again later."
-                raise FetchError(message, transient=True) from exc
-            raise FetchError(f"Couldn't find the site {host}: its name does not resolve.") from exc
-        ip = ipaddress.ip_address(sockaddr[0])
-    if host.lower().rstrip(".") not in settings.allowed_hostnames():
-        check_address(ip, settings, host)
-    return str(ip)
-
-
-def _literal_ip(host: str) -> IPAddress | None:
-    try:
-        return ipaddress.ip_address(host)
-    except ValueError:
-        pass
-    try:  # inet_aton reads the legacy forms (decimal, hex, octal, short) that resolvers also accept
-        return ipaddress.IPv4Address(socket.inet_aton(host))
-    except (OSError, ValueError):
-        return None
-
-
-class _GuardedAdapter(IPFilterAdapter):
-    """requests-hardened's adapter with our guard: the checked address is the one connected to.
-
-    We replace its filter because it knows only "allow loopback or not", while FETCH_ALLOW_HOSTS
-    names networks and hosts. Host header and TLS name (SNI, certificate) stay the URL's host name.
-    """
-
-    def __init__(self, settings: Settings, *, is_https: bool) -> None:
-        super().__init__(is_https_proto=is_https)
-        self._settings = settings
-
-    def build_connection_pool_key_attributes(self, request, verify, cert=None):
-        host_params, pool_kwargs = HTTPAdapter.build_connection_pool_key_attributes(self, request, verify, cert)
-        host, port = host_params["host"], host_params["port"]
-        request.headers = CaseInsensitiveDict(request.headers or {})
-        request.headers["Host"] = (f"[{host}]" if ":" in host else host) + (f":{port}" if port else "")
-        if self._is_https_proto:
-            pool_kwargs["assert_hostname"] = host
-            pool_kwargs["server_hostname"] = host
-        default_port = 443 if self._is_https_proto else 80
-        host_params["host"] = resolve_checked(host, port or default_port, self._settings)
-        return host_params, pool_kwargs
-
-    def init_poolmanager(self, *args, **kwargs) -> None:
-        super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = {"http": _HTTPPool, "https": _HTTPSPool}
-
-
-# The deadline of the fetch running in this thread, for the connections below (set by _head_within).
-_HEAD_DEADLINE: ContextVar[float | None] = ContextVar("_HEAD_DEADLINE", default=None)
-
-
-class _HeadWithinDeadline:
-    """A connection that hangs up if the fetch's deadline passes while the status line and headers arrive.
-
-    Socket timeouts count each read on its own, so a server that trickles its headers a byte at a time
-    passes every one of them and could hold a worker for hours. (The body has its own checks.)
-    """
-
-    sock: socket.socket | None
-
-    def getresponse(self):
-        at = _HEAD_DEADLINE.get()
-        if at is None or self.sock is None:
-            return super().getresponse()
-        timer = threading.Timer(max(0.0, at - time.monotonic()), _hang_up, (self.sock,))
-        timer.daemon = True
-        timer.start()
-        try:
-            return super().getresponse()
-        finally:
-            timer.cancel()
-
-
-def _hang_up(sock: socket.socket) -> None:
-    with suppress(OSError):  # already closed
-        socket.socket.shutdown(sock, socket.SHUT_RDWR)  # the plain socket's: TLS state is left alone
-
-
-class _HTTPConnection(_HeadWithinDeadline, urllib3.connection.HTTPConnection):
-    pass
-
-
-class _HTTPSConnection(_HeadWithinDeadline, urllib3.connection.HTTPSConnection):
-    pass
-
-
-class _HTTPPool(urllib3.HTTPConnectionPool):
-    ConnectionCls = _HTTPConnection
-
-
-class _HTTPSPool(urllib3.HTTPSConnectionPool):
-    ConnectionCls = _HTTPSConnection
-
-
 # --- hops, status, body -----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Deadline:
-    """One clock for the whole fetch, so no hop or slow body can hold a worker past it."""
-
-    at: float
-
-    def remaining(self) -> float:
-        """Seconds left; :class:`FetchTimeout` once there are none."""
-        left = self.at - time.monotonic()
-        if left <= 0:
-            raise FetchTimeout(_TOO_SLOW)
-        return left
-
-    def passed(self) -> bool:
-        return time.monotonic() >= self.at
-
-    def timeout(self, per_step: float) -> tuple[float, float]:
-        """(connect, read) timeouts for one step, never reaching past the deadline."""
-        step = min(per_step, self.remaining())
-        return (step, step)
-
-
-_TOO_SLOW = "The site took too long to send the page; try again later."
-
-
-@contextmanager
-def _head_within(deadline: _Deadline) -> Iterator[None]:
-    """Arm the hang-up of :class:`_HeadWithinDeadline`; whatever fails once the deadline is past is a timeout."""
-    token = _HEAD_DEADLINE.set(deadline.at)
-    try:
-        yield
-    except BotError:
-        raise
-    except Exception as exc:
-        if deadline.passed():
-            raise FetchTimeout(_TOO_SLOW) from exc
-        raise
-    finally:
-        _HEAD_DEADLINE.reset(token)
 
 
 def _check_url(url: str, *, redirected: bool) -> None:
@@ -361,17 +168,17 @@ def _check_url(url: str, *, redirected: bool) -> None:
 
 
 def _follow_redirects(
-    session: requests.Session, url: str, settings: Settings, deadline: _Deadline
+    session: requests.Session, url: str, settings: Settings, deadline: Deadline
 ) -> tuple[requests.Response, str]:
     seen: list[str] = []
     for _ in range(settings.fetch_max_redirects + 1):
         _check_url(url, redirected=bool(seen))
-        with _plain_errors(url, redirected=bool(seen)), _head_within(deadline):
+        with _plain_errors(url, redirected=bool(seen)), head_within(deadline):
             timeout = deadline.timeout(settings.fetch_timeout)
             response = session.get(url, stream=True, allow_redirects=False, timeout=timeout)
         if deadline.passed():  # a head cut off at the deadline can look complete
             response.close()
-            raise FetchTimeout(_TOO_SLOW)
+            raise FetchTimeout(TOO_SLOW)
         seen.append(url)
         if not response.is_redirect:
             return response, url
@@ -411,7 +218,7 @@ def _check_status(response: requests.Response) -> None:
     raise HTTPStatusError(message, status=status)
 
 
-def _read_body(response: requests.Response, limit: int, deadline: _Deadline) -> bytes:
+def _read_body(response: requests.Response, limit: int, deadline: Deadline) -> bytes:
     """Stream the body, stopping at ``limit`` bytes (sent or decompressed) or at the deadline.
 
     ``read1`` returns whatever has arrived, so a body trickling in a byte at a time still meets the

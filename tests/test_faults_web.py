@@ -22,7 +22,7 @@ import pytest
 from bot.config import Settings
 from bot.errors import BlockedAddress, BotError, FetchError, FetchTimeout, InputError
 from bot.fetch import Page, fetch
-from tests.test_ssrf_matrix import run_isolated
+from tests.fixtures.isolation import run_isolated
 
 GRACE = 5.0  # a hang guard, not a speed target: a fetch must end within its deadline plus this
 JARGON = ("Traceback", "Errno", "errno", "urllib3", "HTTPConnectionPool", "Max retries", "object at 0x", "Error(")

@@ -12,6 +12,7 @@ import socket
 import pytest
 import requests
 
+from bot.addresses import is_blocked, resolve_checked
 from bot.config import Settings
 from bot.errors import (
     BlockedAddress,
@@ -22,7 +23,7 @@ from bot.errors import (
     TooLarge,
     UnsupportedContent,
 )
-from bot.fetch import fetch, is_blocked, make_session, resolve_checked
+from bot.fetch import fetch, make_session
 from tests.fixtures import web_pages
 from tests.fixtures.web import BENCH_HTML
 

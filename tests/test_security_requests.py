@@ -197,7 +197,7 @@ def test_a_replay_with_a_made_up_retry_number_is_still_a_replay(slack_app, slack
     headers = {"Content-Type": JSON} | sign(body, SIGNING_SECRET)
     slack_app.send.session.post(slack_app.url + "/slack/events", data=body, headers=headers)
 
-    for made_up in ("0", "7", "-1", "1 "):
+    for made_up in ("0", "7", "-1", "01"):
         slack_app.send.session.post(slack_app.url + "/slack/events", data=body,
                                     headers=headers | {"X-Slack-Retry-Num": made_up})
 

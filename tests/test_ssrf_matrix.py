@@ -11,33 +11,27 @@ non-loopback address:
   blocked addresses. The local test site runs inside the namespace too, reached as ``site.test``,
   which the settings allow by name only, so it may redirect to any other loopback spelling.
 
-The namespace needs root (CI has it). Elsewhere those rows are skipped with the reason, except under
-``CI=true``, where being unable to build the namespace fails the run.
+The namespace (tests/fixtures/isolation.py) needs root (CI has it). Elsewhere those rows are skipped
+with the reason, except under ``CI=true``, where being unable to build the namespace fails the run.
 """
 
 from __future__ import annotations
 
 import ipaddress
-import json
-import os
-import shutil
 import socket
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from urllib.parse import quote
 
 import pytest
 
+from bot.addresses import is_blocked, resolve_checked
 from bot.config import Settings
 from bot.errors import BlockedAddress, BotError, InputError
-from bot.fetch import fetch, is_blocked, resolve_checked
-
-ROOT = Path(__file__).resolve().parents[1]
+from bot.fetch import fetch
+from tests.fixtures.isolation import run_isolated
 
 
 @dataclass(frozen=True)
@@ -240,40 +234,6 @@ def hosts_file() -> str:
     lines = ["127.0.0.1 localhost", "::1 localhost", f"127.0.0.1 {SITE_NAME}"]
     lines += [f"{t.address} {t.name}" for t in NAMED]
     return "\n".join(lines) + "\n"
-
-
-def namespace_unavailable() -> str | None:
-    """Why the private network namespace cannot be made here, or None when it can."""
-    if shutil.which("unshare") is None or shutil.which("ip") is None:
-        return "unshare or ip (util-linux, iproute2) is not installed"
-    if os.geteuid() != 0:
-        return "making a network and mount namespace needs root"
-    return None
-
-
-def run_isolated(function: str, payload: object, files: dict[str, Path]) -> object:
-    """``function(payload)`` (a ``module:name`` path) run inside a fresh network and mount namespace.
-
-    Only ``lo`` is up there; ``files`` stand in for system files (``{"/etc/hosts": path}``), bind-mounted
-    over them; the result comes back as JSON.
-    """
-    reason = namespace_unavailable()
-    if reason:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"CI must run the isolated network tests: {reason}")
-        pytest.skip(reason)
-    module, name = function.split(":")
-    code = f"import json, sys; from {module} import {name} as f; print(json.dumps(f(json.load(sys.stdin))))"
-    mounts = "".join(f' && mount --bind "{ours}" "{system}"' for system, ours in files.items())
-    script = f'ip link set lo up{mounts} && exec "{sys.executable}" -c "$0"'
-    done = subprocess.run(
-        ["unshare", "--net", "--mount", "sh", "-c", script, code],
-        input=json.dumps(payload), capture_output=True, text=True, cwd=ROOT, timeout=120,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )  # fmt: skip
-    if done.returncode != 0:
-        pytest.fail(f"the isolated run failed ({done.returncode}):\n{done.stderr[-3000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def fetch_each(payload: dict) -> dict:
