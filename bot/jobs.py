@@ -12,6 +12,7 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from huey import Huey, RedisHuey, SqliteHuey
@@ -19,16 +20,18 @@ from huey.consumer import Consumer
 
 from bot.config import Settings
 from bot.deliver import Delivery
-from bot.errors import BotError
+from bot.errors import BotError, DeliveryError
 from bot.pipeline import summarize_source
 from bot.request import SummaryRequest
-from bot.store import Claim, Status, Store
+from bot.store import Claim, Status, Store, now
 from bot.summarizers import Summarizer, Summary
 
 if TYPE_CHECKING:
     from bot.cache import SummaryCache
 
 log = logging.getLogger(__name__)
+
+GIVE_UP_AFTER = timedelta(days=1)
 
 
 def make_huey(settings: Settings) -> Huey:
@@ -131,9 +134,8 @@ class Worker:
         try:
             with Heartbeat(self.store, request.key, self.settings.job_lease):
                 self._run(request, last_try)
-        except Exception:
-            self.store.release(request.key)  # let the retry take it at once
-            raise
+        finally:
+            self.store.release(request.key)  # a retry, or the reaper, may take it at once
 
     def _run(self, request: SummaryRequest, last_try: bool) -> None:
         delivery = self.delivery_for(request.team_id)
@@ -146,13 +148,13 @@ class Worker:
             if exc.transient and not last_try:
                 log.info("request %s: %s; will retry", request.key, exc.message)
                 raise
-            self._fail(delivery, request, exc.message)
+            self._fail(delivery, request, exc)
             return
         except Exception:
             log.exception("request %s: unexpected failure", request.key)
             if not last_try:
                 raise
-            self._fail(delivery, request, "Something went wrong on my side while summarizing this link.")
+            self._fail(delivery, request, BotError("Something went wrong on my side while summarizing this link."))
             return
         self.store.finish(request.key, Status.POSTED)
         delivery.finished(request, ok=True)
@@ -163,13 +165,34 @@ class Worker:
         prices = self.settings.openai_price_input, self.settings.openai_price_output
         return (summary.usage.prompt_tokens * prices[0] + summary.usage.completion_tokens * prices[1]) / 1e6
 
-    def _fail(self, delivery: Delivery, request: SummaryRequest, reason: str) -> None:
+    def _fail(self, delivery: Delivery, request: SummaryRequest, error: BotError) -> None:
+        """Post the reason; while Slack itself is down, leave the request queued for the reaper instead."""
+        if _slack_is_down(error) and self._still_worth_it(request):
+            return self._wait_for_slack(request)
         try:
-            delivery.failure(request, reason)
-        except BotError as exc:
-            log.warning("request %s failed (%s) and the failure could not be posted: %s", request.key, reason, exc)
+            delivery.failure(request, error.message)
+        except DeliveryError as exc:
+            if _slack_is_down(exc) and self._still_worth_it(request):
+                return self._wait_for_slack(request)
+            log.warning("request %s failed (%s) and the reason could not be posted: %s", request.key, error, exc)
         self.store.finish(request.key, Status.FAILED)
         delivery.finished(request, ok=False)
+
+    def _wait_for_slack(self, request: SummaryRequest) -> None:
+        log.warning(
+            "request %s: Slack is unavailable; it stays queued and is tried again in %.0f s",
+            request.key,
+            self.settings.job_stranded_after,
+        )
+
+    def _still_worth_it(self, request: SummaryRequest) -> bool:
+        """A reply more than a day late helps nobody: give up then."""
+        created = self.store.created_at(request.key)
+        return created is not None and now() - created < GIVE_UP_AFTER
+
+
+def _slack_is_down(error: BotError) -> bool:
+    return isinstance(error, DeliveryError) and error.transient
 
 
 class Heartbeat:

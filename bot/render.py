@@ -3,12 +3,17 @@
     for message in render_summary(summary):                  # usually one message, sometimes more
         client.chat_postMessage(channel=..., thread_ts=..., unfurl_links=False, **message.as_kwargs())
 
-Everything that comes from an article or a model passes through :func:`escape_mrkdwn`, so a page
-that says ``<!channel>`` or ``<https://evil|docs>`` shows those characters instead of pinging a
-channel or hiding a link. The limits (section text 3000, header 150, 50 blocks, 4000 chars of
-``text``) are Slack's, cited in shared/specs/slack/LIMITS.md; paragraphs are split only between
-sentences, and a message is closed before its block text reaches ``max_chars``, kept well under the
-~12,000 characters where Slack starts answering ``msg_blocks_too_long``.
+Text that comes from an article or a model (the title, the paragraphs, the site, byline and date)
+goes into ``plain_text`` objects, which Slack never parses: a page that says ``<!channel>``,
+``<https://evil|docs>``, ``*bold*`` or ``> quote`` shows those characters as written. plain_text is
+sent raw; Slack escapes ``&`` ``<`` ``>`` itself (bolt-python #513). mrkdwn is kept where the app
+formats on purpose (the source link, failure replies, help), and there, and in each message's
+``text`` (parsed for notifications), every outside piece passes through :func:`escape_mrkdwn`.
+
+The limits (section text 3000, header 150, 50 blocks, 4000 chars of ``text``) are Slack's, cited in
+shared/specs/slack/LIMITS.md; paragraphs are split only between sentences, and a message is closed
+before its block text reaches ``max_chars``, kept well under the ~12,000 characters where Slack
+starts answering ``msg_blocks_too_long``.
 """
 
 from __future__ import annotations
@@ -36,6 +41,8 @@ MAX_LINK_TARGET = 800  # a longer source URL is not linked (the context line sti
 _BROADCAST = re.compile(r"@(here|channel|everyone)\b", re.IGNORECASE)
 _WORD_JOINER = "\u2060"
 
+Measure = Callable[[str], int]
+
 
 @dataclass(frozen=True)
 class SlackMessage:
@@ -49,16 +56,25 @@ class SlackMessage:
 
 
 def escape_mrkdwn(text: str) -> str:
-    """Text that Slack shows as written: no mention, broadcast, channel link or hidden link can result.
+    """Text that Slack shows as written in mrkdwn: no mention, broadcast, channel link or hidden link.
 
     ``&``, ``<`` and ``>`` are Slack's control characters (its formatting docs: escape them as
     ``&amp;`` ``&lt;`` ``&gt;``); every live mention and link needs a literal ``<``. Emphasis marks
-    (``*`` ``_`` ``~`` and backticks) have no escape in mrkdwn and are left as they are: they change
-    looks, never who is notified or where a click goes. Blocks built here also set ``verbatim`` so
-    Slack does not turn bare names and URLs into links on its own.
+    (``*`` ``_`` ``~`` and backticks) have no escape in mrkdwn: text that may hold them and is shown
+    in a block goes into plain_text instead. Blocks built here also set ``verbatim`` so Slack does not
+    turn bare names and URLs into links on its own.
     """
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return _BROADCAST.sub("@" + _WORD_JOINER + r"\1", text)
+
+
+def mrkdwn_len(text: str) -> int:
+    """At least ``len(escape_mrkdwn(text))``, and additive, so pieces measured apart add up safely.
+
+    Each ``&`` grows by 4, ``<`` and ``>`` by 3, and an ``@`` by at most 1 (the word joiner).
+    """
+    grown = 4 * text.count("&") + 3 * (text.count("<") + text.count(">")) + text.count("@")
+    return len(text) + grown
 
 
 def mrkdwn_link(url: str, label: str | None = None) -> str:
@@ -81,14 +97,14 @@ def render_summary(summary: Summary, *, max_chars: int = DEFAULT_MAX_CHARS) -> l
     if max_chars < MIN_MAX_CHARS:
         raise ValueError(f"max_chars must be at least {MIN_MAX_CHARS}")
     title = _title(summary)
-    parts = [_Part(_header(title), title), *_source_parts(summary, title)]
+    parts = [_Part(_header(title)), *_source_parts(summary)]
     section_limit = min(MAX_SECTION_CHARS, max_chars)
     for paragraph in summary.paragraphs:
         for chunk in fit_text(paragraph, section_limit):
             parts.append(_paragraph(chunk))
     if summary.warnings:
         warnings = " · ".join(" ".join(w.split()) for w in summary.warnings)
-        parts.append(_Part(_context(":information_source: " + clip(warnings, MAX_SECTION_CHARS - 21)), ""))
+        parts.append(_Part(_context("\u2139\ufe0f " + clip_raw(warnings, MAX_SECTION_CHARS - 3))))
     return [_message(group, title, max_chars) for group in _pack(parts, max_chars)]
 
 
@@ -123,11 +139,23 @@ def render_usage(
     )
 
 
-# Fitting text to limits. Escaping is applied piece by piece, so lengths add up exactly.
+def message_text(blocks: list[dict], limit: int = MAX_TEXT_CHARS) -> str:
+    """The notification ``text`` for ``blocks``: their title and paragraphs, escaped, within ``limit``.
+
+    A message's ``text`` is parsed as mrkdwn (mentions in it notify), so the raw plain_text of the
+    blocks must not be copied into it; use this when re-splitting a message (bot/deliver.py halve).
+    Empty when the blocks carry no plain_text title or paragraph.
+    """
+    plains = [block["text"]["text"] for block in blocks if _is_plain(block.get("text"))]
+    return _fallback(plains, limit)
 
 
-def fit_text(text: str, limit: int) -> list[str]:
-    """Raw pieces of ``text`` whose escaped form is each at most ``limit`` characters.
+# Fitting text to limits. ``measure`` is ``len`` for plain_text, sent raw, and :func:`mrkdwn_len`
+# for text that will be escaped.
+
+
+def fit_text(text: str, limit: int, measure: Measure = len) -> list[str]:
+    """Raw pieces of ``text`` that each measure at most ``limit``.
 
     Whole sentences when they fit; a sentence longer than ``limit`` is cut between words, and a
     word longer than ``limit`` between characters, as a last resort.
@@ -135,32 +163,32 @@ def fit_text(text: str, limit: int) -> list[str]:
     text = text.strip()
     if not text:
         return []
-    if _escaped_len(text) <= limit:
+    if measure(text) <= limit:
         return [text]
-    return _greedy(split_sentences(text), limit, _fit_words)
+    return _greedy(split_sentences(text), limit, measure, _fit_words)
 
 
 def clip(text: str, limit: int) -> str:
     """``text`` escaped and cut to ``limit`` characters at a sentence or word boundary, with an ellipsis."""
-    return escape_mrkdwn(clip_raw(text, limit))
+    return escape_mrkdwn(clip_raw(text, limit, mrkdwn_len))
 
 
-def clip_raw(text: str, limit: int) -> str:
-    """The start of ``text`` (ellipsis added when cut) whose escaped form fits ``limit`` characters."""
-    pieces = fit_text(text, limit)
+def clip_raw(text: str, limit: int, measure: Measure = len) -> str:
+    """The start of ``text`` (ellipsis added when cut) that measures at most ``limit``."""
+    pieces = fit_text(text, limit, measure)
     if len(pieces) <= 1:
         return pieces[0] if pieces else ""
-    return fit_text(pieces[0], limit - 1)[0] + "…"
+    return fit_text(pieces[0], limit - 1, measure)[0] + "…"
 
 
-def _fit_words(sentence: str, limit: int) -> list[str]:
-    return _greedy(sentence.split(), limit, _fit_chars)
+def _fit_words(sentence: str, limit: int, measure: Measure) -> list[str]:
+    return _greedy(sentence.split(), limit, measure, _fit_chars)
 
 
-def _fit_chars(word: str, limit: int) -> list[str]:
+def _fit_chars(word: str, limit: int, measure: Measure) -> list[str]:
     pieces, current, size = [], "", 0
     for char in word:
-        cost = len(escape_mrkdwn(char)) + (char == "@")  # an "@" may gain a word joiner
+        cost = measure(char)
         if current and size + cost > limit:
             pieces.append(current)
             current, size = "", 0
@@ -169,16 +197,18 @@ def _fit_chars(word: str, limit: int) -> list[str]:
     return [*pieces, current] if current else pieces
 
 
-def _greedy(units: list[str], limit: int, breaker: Callable[[str, int], list[str]]) -> list[str]:
+def _greedy(
+    units: list[str], limit: int, measure: Measure, breaker: Callable[[str, int, Measure], list[str]]
+) -> list[str]:
     """Join units with spaces into the fewest pieces under ``limit``; ``breaker`` cuts oversized units."""
     pieces: list[str] = []
     current: list[str] = []
     size = 0
     for unit in units:
-        length = _escaped_len(unit)
+        length = measure(unit)
         if length > limit:
             pieces.extend([" ".join(current)] if current else [])
-            pieces.extend(breaker(unit, limit))
+            pieces.extend(breaker(unit, limit, measure))
             current, size = [], 0
         elif current and size + 1 + length > limit:
             pieces.append(" ".join(current))
@@ -189,20 +219,15 @@ def _greedy(units: list[str], limit: int, breaker: Callable[[str, int], list[str
     return [*pieces, " ".join(current)] if current else pieces
 
 
-def _escaped_len(text: str) -> int:
-    return len(escape_mrkdwn(text))
-
-
 # Blocks.
 
 
 @dataclass(frozen=True)
 class _Part:
-    """A block and the plain words it shows, for the message's notification text."""
+    """A block, and whether it is summary text that may continue in the next message between sentences."""
 
     block: dict
-    plain: str
-    splittable: bool = False  # summary text, which may continue in the next message between sentences
+    splittable: bool = False
 
     @property
     def chars(self) -> int:
@@ -212,31 +237,42 @@ class _Part:
         return sum(len(element["text"]) for element in self.block.get("elements", []))
 
 
+def _plain(text: str) -> dict:
+    """A text object Slack never parses: no mention, link, emoji code or emphasis, whatever it says."""
+    return {"type": "plain_text", "text": text, "emoji": False}
+
+
+def _is_plain(text_object: object) -> bool:
+    return isinstance(text_object, dict) and text_object.get("type") == "plain_text"
+
+
 def _header(title: str) -> dict:
-    """plain_text is never parsed for mentions or links, so the title goes in as written."""
-    text = {"type": "plain_text", "text": _cut_plain(title, MAX_HEADER_CHARS), "emoji": False}
-    return {"type": "header", "text": text}
+    return {"type": "header", "text": _plain(clip_raw(title, MAX_HEADER_CHARS))}
 
 
 def _paragraph(text: str) -> _Part:
-    return _Part(_section(escape_mrkdwn(text)), text, splittable=True)
+    return _Part({"type": "section", "text": _plain(text)}, splittable=True)
 
 
 def _section(mrkdwn: str) -> dict:
     return {"type": "section", "text": {"type": "mrkdwn", "text": mrkdwn, "verbatim": True}}
 
 
-def _context(mrkdwn: str) -> dict:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": mrkdwn, "verbatim": True}]}
+def _context(text: str) -> dict:
+    return {"type": "context", "elements": [_plain(text)]}
 
 
-def _source_parts(summary: Summary, title: str) -> list[_Part]:
-    """The title linked to the page we actually read, then where it came from and what it saved."""
+def _source_parts(summary: Summary) -> list[_Part]:
+    """A link to the page we actually read, labelled with its host, then where it came from and what it saved.
+
+    The label is the link's own host, not the article's title: the title is already the header, and a
+    label taken from the page would be mrkdwn, where its emphasis marks would render.
+    """
     url = summary.article.url
     parts = []
     if url and _linkable(url):
-        parts.append(_Part(_section(":link: " + mrkdwn_link(url, clip_raw(title, 200))), ""))
-    return [*parts, _Part(_context(_source_line(summary)), "")]
+        parts.append(_Part(_section(":link: " + mrkdwn_link(url, _host(url)))))
+    return [*parts, _Part(_context(_source_line(summary)))]
 
 
 def _source_line(summary: Summary) -> str:
@@ -244,12 +280,12 @@ def _source_line(summary: Summary) -> str:
     source_words = article.word_count
     saved = (source_words - summary.word_count) / WORDS_PER_MINUTE
     items = [
-        clip(article.site or "", 100),
-        f"by {clip(article.byline, 100)}" if article.byline else "",
-        clip(article.date or "", 40),
+        clip_raw(article.site or "", 100),
+        f"by {clip_raw(article.byline, 100)}" if article.byline else "",
+        clip_raw(article.date or "", 40),
         f"{source_words:,} words in the source" if source_words else "",
         f"~{round(saved)} min of reading saved" if saved >= 0.5 else "",
-        clip(" · ".join(filter(None, [summary.backend, summary.model])), 120),
+        clip_raw(" · ".join(filter(None, [summary.backend, summary.model])), 120),
     ]
     return " · ".join(item for item in items if item) or "summary"
 
@@ -261,15 +297,6 @@ def _title(summary: Summary) -> str:
         if title:
             return title
     return "Summary"
-
-
-def _cut_plain(text: str, limit: int) -> str:
-    if len(text) <= limit:
-        return text
-    cut = text[: limit - 1]
-    if " " in cut.strip():
-        cut = cut.rsplit(" ", 1)[0]
-    return cut.rstrip() + "…"
 
 
 def _linkable(url: str) -> bool:
@@ -298,7 +325,7 @@ def _pack(parts: list[_Part], max_chars: int) -> list[list[_Part]]:
     for part in parts:
         room = max_chars - size
         if groups and len(groups[-1]) < MAX_BLOCKS and part.splittable and part.chars > room:
-            first, rest = _sentences_within(part.plain, room)
+            first, rest = _sentences_within(part.block["text"]["text"], room)
             if first and rest:
                 groups[-1].append(_paragraph(first))
                 size += groups[-1][-1].chars
@@ -316,15 +343,16 @@ def _sentences_within(text: str, room: int) -> tuple[str, str]:
     sentences = split_sentences(text)
     size = -1
     for count, sentence in enumerate(sentences):
-        size += 1 + _escaped_len(sentence)
+        size += 1 + len(sentence)
         if size > room:
             return " ".join(sentences[:count]), " ".join(sentences[count:])
     return text, ""
 
 
 def _message(parts: list[_Part], title: str, max_chars: int) -> SlackMessage:
-    plains = [part.plain for part in parts if part.plain] or [title]
-    return SlackMessage(text=_fallback(plains, min(MAX_TEXT_CHARS, max_chars)), blocks=[p.block for p in parts])
+    blocks = [part.block for part in parts]
+    limit = min(MAX_TEXT_CHARS, max_chars)
+    return SlackMessage(text=message_text(blocks, limit) or clip(title, limit), blocks=blocks)
 
 
 def _fallback(plains: list[str], limit: int) -> str:

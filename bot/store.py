@@ -224,6 +224,11 @@ class Store:
             row = session.get(RequestRow, key)
             return row and Progress(row.status, row.thread_ts, row.parts_posted)
 
+    def created_at(self, key: str) -> datetime | None:
+        with self._session() as session:
+            moment = session.scalar(select(RequestRow.created_at).where(RequestRow.key == key))
+            return _aware(moment) if moment else None
+
     def record_thread(self, key: str, thread_ts: str) -> None:
         self._update(key, thread_ts=thread_ts)
 

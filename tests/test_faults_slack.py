@@ -10,7 +10,7 @@ from collections import Counter
 
 import pytest
 
-from tests.fixtures.app import DONE, FAILED, failures, post_link, posted, summaries, wait_until_finished
+from tests.fixtures.app import DONE, FAILED, failures, post_link, posted, running_app, summaries, wait_until_finished
 from tests.fixtures.slack_payloads import command_body
 
 CHANNEL, TEAM, USER = "C043YJGBY49", "T043DB835ML", "U043H11ES4V"
@@ -184,3 +184,19 @@ def test_a_slack_outage_during_summarize_posts_one_parent_and_one_summary_after_
     assert len(parents) == 1 and slack_api.responses("command") == []
     nothing_posted_twice(slack_api)
     still_serving(slack_app, slack_api, web_site)
+
+
+def test_an_outage_longer_than_every_retry_is_answered_by_the_reaper_once_slack_is_back(app_settings, slack_api,
+                                                                                        web_site):
+    patient = app_settings.model_copy(update={"job_retries": 1, "job_stranded_after": 1.0})
+    with running_app(patient) as slack_app:
+        event = post_link(slack_app, slack_api, web_site.url(ARTICLE))
+        slack_api.outage()
+        slack_api.wait_for(lambda: len([c for c in slack_api.calls("chat.postMessage") if c.status == 503]) >= 6,
+                           timeout=20)  # the SDK's retries and the queue's are all spent, and more
+        slack_api.recover()
+
+        assert wait_until_finished(slack_api, event["channel"], event["ts"]) == {DONE}
+        (summary,) = summaries(slack_api)
+        assert summary["thread_ts"] == event["ts"] and failures(slack_api) == []
+        nothing_posted_twice(slack_api)

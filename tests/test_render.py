@@ -1,4 +1,8 @@
-"""bot.render: summaries as Slack messages that Slack accepts, and text that cannot ping or mislead."""
+"""bot.render: summaries as Slack messages that Slack accepts, and text that cannot ping or mislead.
+
+Live syntax means: in a mrkdwn text object or a message's ``text``, an unescaped ``<!``, ``<@``,
+``<#`` or ``<http`` the app did not write. A plain_text object is never parsed, so anything in it is
+inert, and it must show the article's characters exactly as written."""
 
 from __future__ import annotations
 
@@ -16,6 +20,8 @@ from bot.render import (
     SlackMessage,
     escape_mrkdwn,
     fit_text,
+    message_text,
+    mrkdwn_len,
     mrkdwn_link,
     render_failure,
     render_summary,
@@ -25,6 +31,7 @@ from bot.spec import SummarySpec
 from bot.summarizers.base import Summary
 
 INJECTIONS = ["<!channel>", "<!here>", "<@U123>", "<#C123>", "<https://evil.example|docs>", "<!subteam^S1>"]
+EMPHASIS = "*bold* _it_ ~strike~ `code` ```block``` :smile: &amp;"
 SENTENCE = "The committee approved the budget after a long debate about schools and roads. "
 
 
@@ -87,20 +94,24 @@ def paragraph_sections(messages: list[SlackMessage]) -> list[str]:
     return [text for text in sections(messages) if not text.startswith(":link:")]
 
 
-def mrkdwn_texts(message: SlackMessage) -> list[str]:
-    texts = [message.text]
+def text_objects(message: SlackMessage) -> list[dict]:
+    objects = []
     for block in message.blocks:
-        objects = [block["text"]] if isinstance(block.get("text"), dict) else block.get("elements", [])
-        texts += [obj["text"] for obj in objects if obj.get("type") == "mrkdwn"]
-    return texts
+        objects += [block["text"]] if isinstance(block.get("text"), dict) else block.get("elements", [])
+    return objects
+
+
+def mrkdwn_texts(message: SlackMessage) -> list[str]:
+    """What Slack parses for mentions, links and formatting: ``text`` and every mrkdwn object."""
+    return [message.text] + [obj["text"] for obj in text_objects(message) if obj["type"] == "mrkdwn"]
+
+
+def plain_texts(messages: list[SlackMessage]) -> list[str]:
+    return [obj["text"] for m in messages for obj in text_objects(m) if obj["type"] == "plain_text"]
 
 
 def block_chars(message: SlackMessage) -> int:
-    total = 0
-    for block in message.blocks:
-        objects = [block["text"]] if isinstance(block.get("text"), dict) else block.get("elements", [])
-        total += sum(len(obj["text"]) for obj in objects)
-    return total
+    return sum(len(obj["text"]) for obj in text_objects(message))
 
 
 # Escaping.
@@ -127,6 +138,11 @@ def test_text_that_is_already_an_entity_is_shown_as_written():
     assert escape_mrkdwn("&lt;b&gt;") == "&amp;lt;b&amp;gt;"
 
 
+def test_mrkdwn_len_never_undercounts_the_escaped_form():
+    for text in ["a & b", "<!here>", "@here and @channel", "@", "plain", "&lt;"]:
+        assert mrkdwn_len(text) >= len(escape_mrkdwn(text))
+
+
 def test_a_link_points_exactly_at_its_url_whatever_the_label_says():
     made = mrkdwn_link("https://a.example/p?x=1&y=2|z>", "<https://evil.example|docs>")
     assert made == "<https://a.example/p?x=1&amp;y=2%7Cz%3E|&lt;https://evil.example|docs&gt;>"
@@ -147,9 +163,13 @@ def test_a_long_title_is_cut_at_a_word_to_150_characters(make_summary):
     assert header.endswith("Budget…")
 
 
-def test_the_title_links_to_the_page_that_was_read_not_its_claimed_canonical(make_summary):
-    link_section = render_summary(make_summary())[0].blocks[1]["text"]["text"]
-    assert link_section == ":link: <https://news.example/city/budget?id=7&amp;lang=en|City approves budget>"
+def test_the_source_link_points_at_the_page_that_was_read_labelled_with_its_host(make_summary):
+    link_section = render_summary(make_summary(title="*Title* <!here>"))[0].blocks[1]["text"]
+    assert link_section == {
+        "type": "mrkdwn",
+        "text": ":link: <https://news.example/city/budget?id=7&amp;lang=en|news.example>",
+        "verbatim": True,
+    }  # not the claimed canonical, and no page text in mrkdwn
 
 
 @pytest.mark.parametrize("url", [None, "page.html", "javascript:alert(1)"])
@@ -160,7 +180,7 @@ def test_a_source_that_is_not_a_web_page_is_not_linked(make_summary, url):
 
 def test_the_context_line_says_where_from_how_long_and_who_summarized(make_summary):
     context = render_summary(make_summary())[0].blocks[2]
-    assert context["type"] == "context"
+    assert context["type"] == "context" and context["elements"][0]["type"] == "plain_text"
     line = context["elements"][0]["text"]
     assert line == (
         "News Example · by Ana Ruiz · 2024-05-01 · 2,500 words in the source · ~10 min of reading saved"
@@ -168,13 +188,21 @@ def test_the_context_line_says_where_from_how_long_and_who_summarized(make_summa
     )
 
 
-def test_each_paragraph_is_one_verbatim_mrkdwn_section(make_summary):
+def test_each_paragraph_is_one_plain_text_section_sent_as_written(make_summary):
     messages = render_summary(make_summary(paragraphs=["One & two.", "Three <four>."]))
     assert len(messages) == 1
     assert messages[0].blocks[3:] == [
-        {"type": "section", "text": {"type": "mrkdwn", "text": "One &amp; two.", "verbatim": True}},
-        {"type": "section", "text": {"type": "mrkdwn", "text": "Three &lt;four&gt;.", "verbatim": True}},
-    ]
+        {"type": "section", "text": {"type": "plain_text", "text": "One & two.", "emoji": False}},
+        {"type": "section", "text": {"type": "plain_text", "text": "Three <four>.", "emoji": False}},
+    ]  # raw: Slack escapes plain_text itself, so "&amp;" here would show as "&amp;"
+
+
+def test_emphasis_code_quotes_and_emoji_codes_from_a_model_are_shown_as_written(make_summary):
+    paragraph = f"{EMPHASIS}\n> quoted line"
+    messages = render_summary(make_summary(paragraphs=[paragraph], title=EMPHASIS))
+    assert plain_texts(messages)[:1] == [EMPHASIS]
+    assert paragraph in plain_texts(messages)
+    assert not [text for text in mrkdwn_texts(messages[0])[1:] if "*bold*" in text or "`code`" in text]
 
 
 def test_blank_paragraphs_make_no_empty_sections(make_summary):
@@ -185,14 +213,21 @@ def test_warnings_end_the_reply_as_a_small_context_line(make_summary):
     messages = render_summary(make_summary(warnings=("The source is short <!here>.", "Two paragraphs only.")))
     last = messages[-1].blocks[-1]
     assert last["type"] == "context"
-    assert last["elements"][0]["text"] == (
-        ":information_source: The source is short &lt;!here&gt;. · Two paragraphs only."
-    )
+    assert last["elements"] == [{
+        "type": "plain_text", "text": "\u2139\ufe0f The source is short <!here>. · Two paragraphs only.", "emoji": False
+    }]
 
 
 def test_the_fallback_text_carries_title_and_paragraphs_escaped(make_summary):
     message = render_summary(make_summary(paragraphs=["A <@U1> said so."]))[0]
     assert message.text == "City approves budget\n\nA &lt;@U1&gt; said so."
+
+
+def test_message_text_of_any_blocks_escapes_their_plain_text_and_skips_mrkdwn(make_summary):
+    blocks = render_summary(make_summary(title="T <!here>", paragraphs=["A <@U1>.", "B & C."]))[0].blocks
+    assert message_text(blocks) == "T &lt;!here&gt;\n\nA &lt;@U1&gt;.\n\nB &amp; C."
+    assert message_text(blocks[3:], limit=20) == "A &lt;@U1&gt;.\n\nB…"
+    assert message_text(blocks[1:3]) == ""  # the link and context lines are not notification text
 
 
 @pytest.mark.parametrize("injection", INJECTIONS)
@@ -204,11 +239,14 @@ def test_injections_in_title_paragraphs_and_metadata_stay_inert(make_summary, in
         warnings=(injection,),
     )
     summary = replace(summary, article=replace(summary.article, site=injection, byline=injection))
-    for message in render_summary(summary):
+    messages = render_summary(summary)
+    for message in messages:
         for text in mrkdwn_texts(message):
             assert injection not in text
             assert not re.search(r"<[!@#]|<https://evil", text)
-    check_slack_calls(render_summary(summary))
+    shown = plain_texts(messages)
+    assert f"Title {injection}" in shown and f"Para {injection} end." in shown  # inert, and as written
+    check_slack_calls(messages)
 
 
 # Limits.
@@ -229,10 +267,11 @@ def test_a_sentence_longer_than_a_section_is_cut_between_words(make_summary):
     assert " ".join(pieces).split() == sentence.split()
 
 
-def test_escaping_counts_toward_the_section_limit(make_summary):
-    pieces = paragraph_sections(render_summary(make_summary(paragraphs=["& " * 2000])))
-    assert all(len(p) <= 3000 for p in pieces)
-    assert sum(p.count("&amp;") for p in pieces) == 2000
+def test_plain_text_sections_count_their_raw_characters(make_summary):
+    pieces = paragraph_sections(render_summary(make_summary(paragraphs=["& " * 1400])))
+    assert pieces == [("& " * 1400).strip()]  # 2,799 characters as sent, one section
+    pieces = paragraph_sections(render_summary(make_summary(paragraphs=["<> " * 1400])))
+    assert len(pieces) == 2 and all(len(p) <= 3000 for p in pieces)
 
 
 def test_sixty_paragraphs_fill_messages_of_at_most_50_blocks_in_order(make_summary, check_slack_calls):
@@ -276,6 +315,11 @@ def test_a_summary_with_no_paragraphs_still_renders_a_valid_message(make_summary
 
 def test_fit_text_keeps_short_text_whole():
     assert fit_text("  Short text.\nSecond line.  ", 3000) == ["Short text.\nSecond line."]
+
+
+def test_fit_text_measures_escaped_length_when_asked():
+    assert fit_text("<<< <<<", 12) == ["<<< <<<"]
+    assert fit_text("<<< <<<", 12, mrkdwn_len) == ["<<<", "<<<"]
 
 
 # Failures and help.
