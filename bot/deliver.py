@@ -15,7 +15,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
 from bot.errors import DeliveryError
-from bot.render import SlackMessage, mrkdwn_link, render_failure, render_summary
+from bot.render import SlackMessage, message_text, mrkdwn_link, render_failure, render_summary
 from bot.request import SummaryRequest
 from bot.store import Status, Store
 from bot.summarizers import Summary
@@ -177,12 +177,7 @@ def halve(message: SlackMessage) -> list[SlackMessage]:
     """Split a message Slack found too big at a block boundary, keeping the fallback text honest."""
     middle = len(message.blocks) // 2
     halves = [message.blocks[:middle], message.blocks[middle:]]
-    return [replace(message, blocks=blocks, text=blocks_text(blocks) or message.text[:3000]) for blocks in halves]
-
-
-def blocks_text(blocks: list[dict]) -> str:
-    parts = [block["text"]["text"] for block in blocks if isinstance(block.get("text"), dict)]
-    return "\n\n".join(parts)[:3900]
+    return [replace(message, blocks=half, text=message_text(half, 3900) or message.text[:3000]) for half in halves]
 
 
 def as_delivery_error(exc: SlackApiError) -> DeliveryError:

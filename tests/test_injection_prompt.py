@@ -2,10 +2,10 @@
 
 Asserted on what the fake OpenAI server really received (tests/fixtures/openai_server.py) and on the
 Block Kit the renderer really builds. tests/test_openai_summarizer.py proves one forged END line and
-a spec language that carries an instruction; tests/test_render.py proves escaping on hand-made
-summaries. This file tries a family of attacks, in the body and in the metadata, on the one-request
-path and the long-article (parts, then notes) path, and follows markup from an HTML page through
-extraction, the model and rendering.
+a spec language that carries an instruction; tests/test_render.py proves escaping and plain_text on
+hand-made summaries. This file tries a family of attacks, in the body and in the metadata, on the
+one-request path and the long-article (parts, then notes) path, and follows markup from an HTML page
+through extraction, the model and rendering.
 """
 
 from __future__ import annotations
@@ -126,16 +126,24 @@ def test_every_fence_has_a_fresh_token(summarizer, openai_server) -> None:
 
 
 def live_markup(messages: list[SlackMessage]) -> list[str]:
-    """Anything Slack would turn into a mention, broadcast or link, except the one title link to the source."""
+    """Anything Slack would turn into a mention, broadcast or link, except the one link to the source.
+
+    Slack parses a message's ``text`` and its mrkdwn objects; plain_text objects are never parsed.
+    """
     own_link = re.compile(re.escape(f":link: <{URL}|") + r"[^<>]*>")
     found = []
     for message in messages:
-        texts = [message.text] + [block["text"]["text"] for block in message.blocks if "text" in block]
-        texts += [element["text"] for block in message.blocks for element in block.get("elements", [])]
+        objects = [block["text"] for block in message.blocks if "text" in block]
+        objects += [element for block in message.blocks for element in block.get("elements", [])]
+        texts = [message.text] + [obj["text"] for obj in objects if obj["type"] == "mrkdwn"]
         for text in texts:
             text = own_link.sub("", text)
             found += re.findall(r"<[^>]*>?|(?<!\u2060)@(?:here|channel|everyone)\b", text)
     return found
+
+
+def paragraph_objects(messages: list[SlackMessage]) -> list[dict]:
+    return [block["text"] for message in messages for block in message.blocks[3:] if block["type"] == "section"]
 
 
 def test_a_reply_full_of_slack_markup_renders_inert(summarizer, openai_server) -> None:
@@ -148,7 +156,11 @@ def test_a_reply_full_of_slack_markup_renders_inert(summarizer, openai_server) -
     summary = summarizer.summarize(article_with(FILLER), SPEC)
     assert any(markup in " ".join(summary.paragraphs) for markup in SLACK_MARKUP)  # it really got this far
 
-    assert live_markup(render_summary(summary)) == []
+    messages = render_summary(summary)
+    assert live_markup(messages) == []
+    paragraphs = paragraph_objects(messages)
+    assert {p["type"] for p in paragraphs} == {"plain_text"}
+    assert [p["text"] for p in paragraphs] == list(summary.paragraphs)  # shown as the model wrote them
 
 
 def test_markup_written_in_an_article_page_is_inert_from_html_to_slack(summarizer) -> None:
@@ -161,4 +173,6 @@ def test_markup_written_in_an_article_page_is_inert_from_html_to_slack(summarize
 
     summary = summarize_article(article, SPEC, summarizer)  # the fake summarizes from the fenced article
     assert "<!channel>" in " ".join(summary.paragraphs)
-    assert live_markup(render_summary(summary)) == []
+    messages = render_summary(summary)
+    assert live_markup(messages) == []
+    assert "<!channel>" in " ".join(p["text"] for p in paragraph_objects(messages))  # in plain_text: inert

@@ -4,7 +4,8 @@ broadcast, channel link, quote or link whose label lies about its target, on any
 
 Every string Slack would parse (a message's ``text`` and each mrkdwn object of its blocks) is read
 token by token: the only ``<...>`` allowed is a link to the URL that was asked for, a Slack
-permalink, or the mention of the person who asked."""
+permalink, or the mention of the person who asked. plain_text objects (the title, the paragraphs,
+the source line) are never parsed: anything in them is inert, and must arrive as written."""
 
 from __future__ import annotations
 
@@ -140,6 +141,16 @@ def test_a_hostile_article_summarized_in_its_thread_posts_nothing_live(slack_app
     assert_nothing_live(everything_posted(slack_api), [url])
 
 
+def test_a_hostile_summary_slack_makes_us_post_in_halves_posts_nothing_live(slack_app, slack_api, hostile_site):
+    url = f"{hostile_site}/story"
+    slack_api.fail("chat.postMessage", "msg_blocks_too_long")
+    event = post_link(slack_app, slack_api, url)
+
+    wait_until_finished(slack_api, event["channel"], event["ts"])
+    assert [call.error for call in slack_api.calls("chat.postMessage")] == ["msg_blocks_too_long", None, None]
+    assert_nothing_live(everything_posted(slack_api), [url])
+
+
 def test_a_hostile_article_asked_with_summarize_posts_a_clean_parent_ack_and_summary(
     slack_app, slack_api, hostile_site
 ):
@@ -270,14 +281,21 @@ def test_a_failure_for_a_hostile_url_posted_in_a_channel_thread_is_inert(slack_a
 EMPHASIS = re.compile(r"(?<!\w)([*_~])(?=\S)[^\n]*?(?<=\S)\1(?!\w)|`[^`\n]+`")
 
 
-@pytest.mark.xfail(strict=True, reason="bot/render.escape_mrkdwn leaves *, _, ~ and backticks live by design "
-                                       "(mrkdwn has no escape for them); the render owner decides")
-def test_emphasis_marks_from_a_page_are_shown_as_written(slack_app, slack_api, hostile_site):
+def block_mrkdwn(messages: list[dict]) -> list[str]:
+    """The mrkdwn objects of blocks: what Slack renders with formatting (``text`` is for notifications)."""
+    return [text for m in messages for text in parsed_texts({"blocks": m.get("blocks")})]
+
+
+def test_emphasis_code_and_quotes_from_a_page_are_shown_as_written(slack_app, slack_api, hostile_site):
     event = post_link(slack_app, slack_api, f"{hostile_site}/story")
 
     wait_until_finished(slack_api, event["channel"], event["ts"])
-    texts = [text for post in everything_posted(slack_api) for text in parsed_texts(post)]
-    assert [text for text in texts if EMPHASIS.search(text)] == []
+    (summary,) = summaries(slack_api)
+    paragraphs = [b["text"] for b in summary["blocks"][3:] if b["type"] == "section"]
+    assert paragraphs and all(p["type"] == "plain_text" for p in paragraphs)  # never parsed by Slack
+    shown = "\n".join(p["text"] for p in paragraphs)
+    assert "*Urgent* _read_ ~now~ `run me` > quoted <!channel>" in shown  # as written, not escaped
+    assert [text for text in block_mrkdwn(everything_posted(slack_api)) if EMPHASIS.search(text)] == []
 
 
 def test_the_allow_list_itself_catches_live_syntax():

@@ -1,5 +1,6 @@
 """What the app posts: Block Kit within limits (the checker), a text fallback, everything from the page
-escaped, and status reactions that say how it went (with the reason in the thread when it failed)."""
+inert (plain_text blocks, escaped mrkdwn), and status reactions that say how it went (with the reason in
+the thread when it failed)."""
 
 from __future__ import annotations
 
@@ -70,9 +71,12 @@ def test_nothing_from_the_page_becomes_a_live_mention_or_link(slack_app, slack_a
     (summary,) = summaries(slack_api)
     texts = [text for post in slack_api.posts() for text in mrkdwn_texts(post)]
     assert not [text for text in texts for raw in HOSTILE if raw.split("|")[0] in text]
-    assert any("&lt;!channel&gt;" in text for text in texts)  # shown as written, not dropped
+    assert "&lt;!channel&gt;" in summary["text"]  # escaped in the notification text, not dropped
     assert summary["blocks"][0] == {"type": "header", "text": {
         "type": "plain_text", "text": HOSTILE_ARTICLE.title, "emoji": False}}  # plain_text is never parsed
+    paragraphs = [block["text"] for block in summary["blocks"][3:] if block["type"] == "section"]
+    assert {p["type"] for p in paragraphs} == {"plain_text"}
+    assert all(raw in paragraphs[0]["text"] for raw in HOSTILE)  # shown as written
 
 
 def test_a_summary_is_block_kit_with_a_text_fallback(slack_app, slack_api, web_site):
