@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from slack_sdk import WebClient
@@ -80,6 +80,12 @@ def accept(ctx: AppContext, client: WebClient, request: SummaryRequest) -> str |
     elif not claim.same_delivery:
         ctx.delivery(client).pointer(request, claim.thread_ts, done=claim.status != "queued")
     return None
+
+
+def accept_links(ctx: AppContext, client: WebClient, urls: list[str], template: SummaryRequest) -> None:
+    """One request per link, alike but for the URL (``template.url`` is ignored)."""
+    for url in urls:
+        accept(ctx, client, replace(template, url=url))
 
 
 def tell(client: WebClient, channel: str, user: str | None, text: str, thread_ts: str | None = None) -> None:

@@ -11,7 +11,7 @@ from slack_sdk import WebClient
 from bot.errors import InputError
 from bot.links import find_links
 from bot.request import SummaryRequest
-from handlers.common import accept, parse_ask, tell, usage
+from handlers.common import accept_links, parse_ask, tell, usage
 from handlers.reactions import read_message
 
 if TYPE_CHECKING:
@@ -40,16 +40,15 @@ def register(app: App, ctx: AppContext) -> None:
         if not urls:
             tell(client, channel, user, "I need a link to summarize.\n\n" + usage(ctx, team, channel), thread_ts)
             return
-        for url in urls:
-            request = SummaryRequest(
-                url=url,
-                team_id=team,
-                channel=channel,
-                user=user,
-                door="mention",
-                spec=ask.spec,
-                thread_ts=thread_ts,
-                source_ts=source_ts,
-                event_id=body.get("event_id"),
-            )
-            accept(ctx, client, request)
+        template = SummaryRequest(
+            url="",
+            team_id=team,
+            channel=channel,
+            user=user,
+            door="mention",
+            spec=ask.spec,
+            thread_ts=thread_ts,
+            source_ts=source_ts,
+            event_id=body.get("event_id"),
+        )
+        accept_links(ctx, client, urls, template)

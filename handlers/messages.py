@@ -9,7 +9,7 @@ from slack_sdk import WebClient
 
 from bot.links import find_links
 from bot.request import SummaryRequest
-from handlers.common import accept
+from handlers.common import accept_links
 
 if TYPE_CHECKING:
     from bot.app import AppContext
@@ -25,19 +25,18 @@ def register(app: App, ctx: AppContext) -> None:
         preferences = ctx.preferences(context.team_id, event["channel"])
         if not preferences.auto_mode:
             return
-        for url in find_links(event, limit=ctx.settings.max_links_per_message):
-            request = SummaryRequest(
-                url=url,
-                team_id=context.team_id or "",
-                channel=event["channel"],
-                user=event.get("user"),
-                door="message",
-                spec=preferences.spec,
-                thread_ts=event.get("thread_ts") or event["ts"],
-                source_ts=event["ts"],
-                event_id=body.get("event_id"),
-            )
-            accept(ctx, client, request)
+        template = SummaryRequest(
+            url="",
+            team_id=context.team_id or "",
+            channel=event["channel"],
+            user=event.get("user"),
+            door="message",
+            spec=preferences.spec,
+            thread_ts=event.get("thread_ts") or event["ts"],
+            source_ts=event["ts"],
+            event_id=body.get("event_id"),
+        )
+        accept_links(ctx, client, find_links(event, limit=ctx.settings.max_links_per_message), template)
 
 
 def is_human_post(event: dict, context: BoltContext) -> bool:

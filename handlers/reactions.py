@@ -11,7 +11,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.links import find_links
 from bot.request import SummaryRequest
-from handlers.common import accept
+from handlers.common import accept_links
 
 if TYPE_CHECKING:
     from bot.app import AppContext
@@ -31,19 +31,18 @@ def register(app: App, ctx: AppContext) -> None:
         message = read_message(client, item["channel"], item["ts"])
         if message is None:
             return
-        for url in find_links(message, limit=ctx.settings.max_links_per_message):
-            request = SummaryRequest(
-                url=url,
-                team_id=context.team_id or "",
-                channel=item["channel"],
-                user=event.get("user"),
-                door="reaction",
-                spec=preferences.spec,
-                thread_ts=message.get("thread_ts") or message["ts"],
-                source_ts=message["ts"],
-                event_id=body.get("event_id"),
-            )
-            accept(ctx, client, request)
+        template = SummaryRequest(
+            url="",
+            team_id=context.team_id or "",
+            channel=item["channel"],
+            user=event.get("user"),
+            door="reaction",
+            spec=preferences.spec,
+            thread_ts=message.get("thread_ts") or message["ts"],
+            source_ts=message["ts"],
+            event_id=body.get("event_id"),
+        )
+        accept_links(ctx, client, find_links(message, limit=ctx.settings.max_links_per_message), template)
 
     @app.event("reaction_removed")
     def ignore_reaction_removed() -> None:

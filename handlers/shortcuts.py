@@ -9,7 +9,7 @@ from slack_sdk import WebClient
 
 from bot.links import find_links
 from bot.request import SummaryRequest
-from handlers.common import accept
+from handlers.common import accept_links
 
 if TYPE_CHECKING:
     from bot.app import AppContext
@@ -27,17 +27,16 @@ def register(app: App, ctx: AppContext) -> None:
         if not urls:
             respond(text="I couldn't find a web link in that message.", response_type="ephemeral")
             return
-        for url in urls:
-            request = SummaryRequest(
-                url=url,
-                team_id=team,
-                channel=channel,
-                user=shortcut.get("user", {}).get("id"),
-                door="shortcut",
-                spec=ctx.spec_for(team, channel),
-                thread_ts=message.get("thread_ts") or message["ts"],
-                source_ts=message["ts"],
-                response_url=shortcut.get("response_url"),
-                event_id=shortcut.get("trigger_id"),
-            )
-            accept(ctx, client, request)
+        template = SummaryRequest(
+            url="",
+            team_id=team,
+            channel=channel,
+            user=shortcut.get("user", {}).get("id"),
+            door="shortcut",
+            spec=ctx.spec_for(team, channel),
+            thread_ts=message.get("thread_ts") or message["ts"],
+            source_ts=message["ts"],
+            response_url=shortcut.get("response_url"),
+            event_id=shortcut.get("trigger_id"),
+        )
+        accept_links(ctx, client, urls, template)
