@@ -27,6 +27,7 @@ from trafilatura.utils import load_html
 
 from bot.errors import ExtractError, NotAnArticle, Paywall
 from bot.fetch import Page
+from bot.sentences import count_words
 
 logger = logging.getLogger(__name__)
 
@@ -343,7 +344,6 @@ _WIDGET_RULES = (
 _NOISE_RULES = tuple((limit, re.compile(pattern, re.IGNORECASE)) for limit, pattern in (*_CREDIT_RULES, *_WIDGET_RULES))
 _LIST_HEADING_RE = re.compile(rf"^(?:{_LIST_HEADINGS})\W*$", re.IGNORECASE)
 _BULLETS = ("- ", "* ", "\u2022 ")
-_CJK_RE = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
 
 def clean_paragraphs(lines: list[str], *, titles: tuple[str, ...] = ()) -> tuple[str, ...]:
@@ -364,11 +364,6 @@ def clean_paragraphs(lines: list[str], *, titles: tuple[str, ...] = ()) -> tuple
             continue
         kept.append(text)
     return tuple(kept)
-
-
-def count_words(text: str) -> int:
-    """Words separated by spaces; Chinese and Japanese, written without spaces, at two characters a word."""
-    return len(text.split()) + len(_CJK_RE.findall(text)) // 2
 
 
 def _is_noise(text: str) -> bool:

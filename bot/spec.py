@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from itertools import accumulate
 
-from bot.sentences import split_sentences
+from bot.sentences import count_words, split_sentences
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,7 @@ def word_budget(spec: SummarySpec, source_words: int) -> int:
 def fit(spec: SummarySpec, source_text: str) -> tuple[SummarySpec, tuple[str, ...]]:
     """The spec for this source: the budget shrunk, and fewer paragraphs when the source has fewer
     sentences than paragraphs asked for (one sentence is the least a paragraph can be; never pad)."""
-    fitted = spec.fitted(len(source_text.split()))
+    fitted = spec.fitted(count_words(source_text))
     sentences = len(split_sentences(source_text))
     if 0 < sentences < spec.paragraphs:
         note = "sentence" if sentences == 1 else "sentences"
@@ -73,7 +73,7 @@ class CheckResult:
 def check(paragraphs: Sequence[str], source_text: str, spec: SummarySpec) -> CheckResult:
     """Paragraph count, word count and grounding of a summary against its (fitted) spec."""
     paras = normalize_paragraphs(paragraphs)
-    words = sum(len(p.split()) for p in paras)
+    words = sum(count_words(p) for p in paras)
     ungrounded = tuple(dict.fromkeys(Grounder(source_text).missing("\n\n".join(paras))))
     problems = []
     if len(paras) != spec.paragraphs:
@@ -113,7 +113,7 @@ def normalize_paragraphs(paragraphs: Sequence[str]) -> list[str]:
 
 
 def _words(run: Sequence[str]) -> int:
-    return sum(len(s.split()) for s in run)
+    return sum(count_words(s) for s in run)
 
 
 def _drop_ungrounded(runs: list[list[str]], grounder: Grounder, warnings: list[str]) -> list[list[str]]:
@@ -165,7 +165,7 @@ _ENDINGS = (".", "!", "?", "\u2026", '"', "'", ")", "]", "\u201d", "\u2019")
 
 def _middle(run: list[str]) -> int:
     """The sentence boundary that best halves the run's words."""
-    ends = list(accumulate(len(s.split()) for s in run))
+    ends = list(accumulate(count_words(s) for s in run))
     return min(range(1, len(run)), key=lambda cut: abs(2 * ends[cut - 1] - ends[-1]))
 
 

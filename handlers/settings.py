@@ -45,8 +45,8 @@ def register(app: App, ctx: AppContext) -> None:
         if errors:
             ack(response_action="errors", errors=errors)
             return
-        ack()
         ctx.store.save_settings(meta["team"], meta["channel"], **values)
+        ack()  # after saving: once the modal closes, the next summary must see the new settings
 
 
 def is_admin(ctx: AppContext, client: WebClient, user: str) -> bool:
