@@ -31,7 +31,6 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import requests
@@ -42,6 +41,7 @@ sys.path.insert(0, str(REPO))
 from tests.fixtures.openai_server import FakeOpenAIServer  # noqa: E402
 from tests.fixtures.slack import BOT_TOKEN, FakeSlack  # noqa: E402
 from tests.fixtures.slack_payloads import SIGNING_SECRET, command_body, event_payload, sign  # noqa: E402
+from tests.fixtures.web import one_page_site  # noqa: E402
 from tests.fixtures.web_pages import PLAIN_ARTICLE, news_page  # noqa: E402
 
 CHANNEL, TEAM, USER = "C043YJGBY49", "T043DB835ML", "U043H11ES4V"
@@ -61,30 +61,11 @@ class Timings:
 
 
 # -- the world around the app -------------------------------------------------------------------------
-class _Article(BaseHTTPRequestHandler):
-    body = news_page(PLAIN_ARTICLE).encode()
-
-    def do_GET(self) -> None:
-        self.send_response(200)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("Content-Length", str(len(self.body)))
-        self.end_headers()
-        self.wfile.write(self.body)
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
 @contextmanager
 def article_site() -> Iterator[str]:
     """The same ~600-word article at every path, so every link is a new request with real work."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Article)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
+    with one_page_site(news_page(PLAIN_ARTICLE)) as site:
+        yield site
 
 
 def free_port() -> int:

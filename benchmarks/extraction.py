@@ -143,6 +143,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not (args.shared / "bench" / "extraction" / "evaluate.py").is_file():
         parser.error(f"no bench/extraction/evaluate.py under {args.shared}; pass --shared DIR")
+    if importlib.util.find_spec("readability") is None:
+        parser.error("the readability-lxml baseline is missing: pip install -U pip && pip install -e '.[dev,bench]'")
     rounds = max(1, args.rounds)
     results, pages = run(args.shared.resolve(), rounds, args.limit)
     print(table(results, pages, rounds))

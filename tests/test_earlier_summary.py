@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from tests.fixtures.app import post_link, posted, running_app, summaries, wait_until_finished
-from tests.fixtures.slack_payloads import command_body, event_payload
+from tests.fixtures.slack_payloads import CHANNEL, event_payload, summarize_command
 
-TEAM, CHANNEL, OTHER_CHANNEL = "T043DB835ML", "C043YJGBY49", "C0OTHER001"
+OTHER_CHANNEL = "C0OTHER001"
 ARTICLE = "/news/plain-article"
 
 
@@ -113,16 +113,7 @@ def test_asking_with_the_command_summarizes_even_a_link_summarized_before(slack_
     url = web_site.url(ARTICLE)
     summarized(slack_app, slack_api, url)
 
-    slack_app.send.command(
-        command_body(
-            response_url=slack_api.response_url("command"),
-            command="/summarize",
-            text=url,
-            team_id=TEAM,
-            channel_id=CHANNEL,
-            user_id="U043H11ES4V",
-        )
-    )
+    slack_app.send.command(summarize_command(url, response_url=slack_api.response_url("command")))
 
     slack_api.wait_for(lambda: len(summaries(slack_api)) == 2, timeout=15)
     assert pointers(slack_api) == []

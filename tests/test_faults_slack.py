@@ -11,16 +11,13 @@ from collections import Counter
 import pytest
 
 from tests.fixtures.app import DONE, FAILED, failures, post_link, posted, running_app, summaries, wait_until_finished
-from tests.fixtures.slack_payloads import command_body
+from tests.fixtures.slack_payloads import summarize_command
 
-CHANNEL, TEAM, USER = "C043YJGBY49", "T043DB835ML", "U043H11ES4V"
 ARTICLE = "/news/plain-article"
 
 
 def summarize(slack_app, slack_api, url: str):
-    body = command_body(response_url=slack_api.response_url("command"), command="/summarize", text=url,
-                        team_id=TEAM, channel_id=CHANNEL, user_id=USER)
-    return slack_app.send.command(body)
+    return slack_app.send.command(summarize_command(url, response_url=slack_api.response_url("command")))
 
 
 def nothing_posted_twice(slack_api) -> None:

@@ -17,9 +17,8 @@ from bot.store import RequestRow, Store, UsageRow, now
 from bot.summarizers.base import Usage
 from tests.fixtures.app import post_link, running_app, summaries, wait_until_finished
 from tests.fixtures.slack_methods import HUMAN
-from tests.fixtures.slack_payloads import command_body, event_payload
+from tests.fixtures.slack_payloads import CHANNEL, TEAM, event_payload, summarize_command
 
-TEAM, CHANNEL = "T043DB835ML", "C043YJGBY49"
 ARTICLE = "/news/plain-article"
 OTHER_PERSON = "U0OTHER001"
 
@@ -71,23 +70,15 @@ def test_over_the_daily_budget_a_posted_link_gets_the_reason_and_no_summary(guar
     assert slack_api.calls("reactions.add") == []
 
 
-def summarize_command(app, slack_api, url: str):
-    body = command_body(
-        response_url=slack_api.response_url("command"),
-        command="/summarize",
-        text=url,
-        team_id=TEAM,
-        channel_id=CHANNEL,
-        user_id=HUMAN,
-    )
-    return app.send.command(body)
+def summarize(app, slack_api, url: str):
+    return app.send.command(summarize_command(url, response_url=slack_api.response_url("command")))
 
 
 def test_over_the_daily_budget_the_command_is_refused_too(guarded, slack_api, web_site):
     with guarded(daily_token_budget=1000) as app:
         spent(app.ctx.store, 5000)
 
-        assert summarize_command(app, slack_api, web_site.url(ARTICLE)).status_code == 200
+        assert summarize(app, slack_api, web_site.url(ARTICLE)).status_code == 200
 
         refusal = wait_for_refusal(slack_api)
     assert (refusal["channel"], refusal["user"]) == (CHANNEL, HUMAN) and "daily summary budget" in refusal["text"]
@@ -98,7 +89,7 @@ def test_a_refused_command_is_not_acked_as_working(guarded, slack_api, web_site)
     with guarded(daily_token_budget=1000) as app:
         spent(app.ctx.store, 5000)
 
-        ack = summarize_command(app, slack_api, web_site.url(ARTICLE))
+        ack = summarize(app, slack_api, web_site.url(ARTICLE))
 
     assert "Working on" not in ack.text
 

@@ -11,19 +11,19 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import quote
 
 import pytest
 
 from bot.render import mrkdwn_link
 from tests.fixtures.app import FAILED, failures, post_link, summaries, wait_until_finished
-from tests.fixtures.slack_payloads import command_body, event_payload
+from tests.fixtures.slack_methods import HUMAN
+from tests.fixtures.slack_payloads import CHANNEL, TEAM, event_payload, summarize_command
+from tests.fixtures.web import one_page_site
 from tests.fixtures.web_pages import NewsArticle, news_page
 
-CHANNEL, TEAM, USER, BOT = "C043YJGBY49", "T043DB835ML", "U043H11ES4V", "U0442US8QGH"
+BOT = "U0442US8QGH"
 MENTIONER = "U061F7AUR"  # the person in the captured app_mention payload
 PERMALINK = "https://jadeapptesting.slack.com/archives/"
 
@@ -45,31 +45,11 @@ BROADCAST = re.compile(r"@(channel|here|everyone)\b", re.IGNORECASE)
 QUOTE = re.compile(r"(^|\n)\s*>")
 
 
-class _HostileSite(BaseHTTPRequestHandler):
-    """``/story``: the hostile article; anything else: 404 (for failure replies that quote the URL)."""
-
-    page = news_page(HOSTILE_ARTICLE).encode()
-
-    def do_GET(self) -> None:
-        found = self.path == "/story"
-        body = self.page if found else b"<html><body>not here</body></html>"
-        self.send_response(200 if found else 404)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
 @pytest.fixture(scope="module")
 def hostile_site() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _HostileSite)
-    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    server.server_close()
+    """``/story``: the hostile article; anything else: 404 (for failure replies that quote the URL)."""
+    with one_page_site(news_page(HOSTILE_ARTICLE), path="/story") as site:
+        yield site
 
 
 # -- reading what was posted the way Slack would ---------------------------------------------------------
@@ -83,7 +63,7 @@ def parsed_texts(message: dict) -> list[str]:
     return texts
 
 
-def live_syntax(text: str, asked: list[str], people: tuple[str, ...] = (USER, MENTIONER)) -> list[str]:
+def live_syntax(text: str, asked: list[str], people: tuple[str, ...] = (HUMAN, MENTIONER)) -> list[str]:
     """What in ``text`` Slack would turn into a mention, broadcast, quote or a link the app did not mean."""
     allowed = {_target(url) for url in asked} | {f"@{person}" for person in people}
     found = [token for token in TOKEN.findall(text)
@@ -116,9 +96,8 @@ def assert_nothing_live(messages: list[dict], asked: list[str]) -> None:
     assert not {text: found for text, found in problems.items() if found}
 
 
-def summarize_command(slack_app, slack_api, text: str, channel: str = CHANNEL):
-    body = command_body(response_url=slack_api.response_url("command"), command="/summarize", text=text,
-                        team_id=TEAM, channel_id=channel, user_id=USER)
+def summarize(slack_app, slack_api, text: str, channel: str = CHANNEL):
+    body = summarize_command(text, response_url=slack_api.response_url("command"), channel_id=channel)
     return slack_app.send.command(body)
 
 
@@ -156,7 +135,7 @@ def test_a_hostile_article_asked_with_summarize_posts_a_clean_parent_ack_and_sum
 ):
     url = f"{hostile_site}/story"
 
-    ack = summarize_command(slack_app, slack_api, url)
+    ack = summarize(slack_app, slack_api, url)
 
     slack_api.wait_for(lambda: summaries(slack_api), timeout=15)
     parent, *_ = slack_api.posts()
@@ -168,7 +147,7 @@ def test_a_hostile_article_sent_through_response_url_posts_nothing_live(slack_ap
     url = f"{hostile_site}/story"
     slack_api.fail("chat.postMessage", "not_in_channel")
 
-    summarize_command(slack_app, slack_api, url)
+    summarize(slack_app, slack_api, url)
 
     (answer,) = slack_api.wait_for(lambda: slack_api.responses("command"), timeout=15)
     assert answer["blocks"][0]["type"] == "header"
@@ -201,7 +180,7 @@ def test_a_hostile_url_typed_after_summarize_cannot_mention_or_spoof_a_link(path
                                                                            hostile_site):
     typed = f"{hostile_site}{path}".replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")  # as Slack sends
 
-    ack = summarize_command(slack_app, slack_api, typed)
+    ack = summarize(slack_app, slack_api, typed)
 
     slack_api.wait_for(lambda: failures(slack_api), timeout=15)
     asked = slack_api.posts()[0]["text"]
@@ -218,7 +197,7 @@ def _unquote_target(target: str) -> str:
 def test_a_hostile_label_on_a_typed_link_is_dropped(slack_app, slack_api, hostile_site):
     url = f"{hostile_site}/missing"
 
-    ack = summarize_command(slack_app, slack_api, f"<{url}|https://trusted.example &lt;!channel&gt;>")
+    ack = summarize(slack_app, slack_api, f"<{url}|https://trusted.example &lt;!channel&gt;>")
 
     slack_api.wait_for(lambda: failures(slack_api), timeout=15)
     messages = everything_posted(slack_api, acks=(ack,))
@@ -233,7 +212,7 @@ def test_a_hostile_label_on_a_typed_link_is_dropped(slack_app, slack_api, hostil
     "https://example.com/a words=<https://evil.example|docs>",
 ])
 def test_words_typed_after_summarize_come_back_inert_in_the_ack(text, slack_app, slack_api):
-    ack = summarize_command(slack_app, slack_api, text)
+    ack = summarize(slack_app, slack_api, text)
 
     assert ack.status_code == 200 and ack_message(ack)["text"].startswith(":warning:")
     assert_nothing_live([ack_message(ack)], [])
@@ -256,7 +235,7 @@ def test_words_typed_in_a_mention_come_back_inert_in_the_ephemeral_note(text, sl
 def test_a_second_ask_for_a_hostile_link_gets_a_clean_pointer(slack_app, slack_api, hostile_site):
     url = f"{hostile_site}/story"
     ts = slack_api.add_message(CHANNEL, text=f"<{url}>")
-    reaction = event_payload("event_callback.reaction_added.docs.json", team_id=TEAM, user=USER, reaction="memo",
+    reaction = event_payload("event_callback.reaction_added.docs.json", team_id=TEAM, user=HUMAN, reaction="memo",
                              item={"type": "message", "channel": CHANNEL, "ts": ts})
     slack_app.send.event(reaction)
     wait_until_finished(slack_api, CHANNEL, ts)

@@ -17,9 +17,8 @@ from pydantic import SecretStr
 from tests.fixtures.app import failures, post_link, running_app, summaries, wait_until_finished
 from tests.fixtures.services import BotProcess, bot_env, free_port, wait_until_healthy
 from tests.fixtures.slack import APP_TOKEN, BOT_TOKEN
-from tests.fixtures.slack_payloads import SIGNING_SECRET, SlackSender, command_body, event_payload
+from tests.fixtures.slack_payloads import CHANNEL, SIGNING_SECRET, SlackSender, event_payload, summarize_command
 
-CHANNEL, TEAM, USER = "C043YJGBY49", "T043DB835ML", "U043H11ES4V"
 OPENAI_KEY = "sk-canary-0f5e2d9a7b3c4e1f"
 # The middle of each secret, too: a log that cuts or masks a secret's ends still must not show its body.
 SECRETS = {"bot token": BOT_TOKEN, "app token": APP_TOKEN, "signing secret": SIGNING_SECRET, "OpenAI key": OPENAI_KEY}
@@ -54,9 +53,8 @@ def test_a_full_flow_logs_and_posts_no_secret_even_at_debug(secret_settings, sla
     with running_app(secret_settings) as app:
         event = post_link(app, slack_api, web_site.url("/news/plain-article"))  # a summary from the OpenAI fake
         wait_until_finished(slack_api, event["channel"], event["ts"])
-        app.send.command(command_body(response_url=slack_api.response_url("command"), command="/summarize",
-                                      text=web_site.url("/news/short-article"), team_id=TEAM, channel_id=CHANNEL,
-                                      user_id=USER))
+        app.send.command(summarize_command(web_site.url("/news/short-article"),
+                                           response_url=slack_api.response_url("command")))
         failed = post_link(app, slack_api, web_site.url("/status/404"))  # a failure reply
         wait_until_finished(slack_api, failed["channel"], failed["ts"], "warning")
         slack_api.wait_for(lambda: len(summaries(slack_api)) == 2, timeout=15)

@@ -23,15 +23,17 @@ from bot.app import MAX_BODY_BYTES
 from bot.store import RequestRow
 from tests.fixtures.app import running_app, summaries, wait_until_finished
 from tests.fixtures.slack_payloads import (
+    CHANNEL,
     SIGNING_SECRET,
-    command_body,
+    TEAM,
     event_body,
     event_payload,
     interaction_body,
     sign,
+    summarize_command,
 )
 
-CHANNEL, TEAM, USER, BOT = "C043YJGBY49", "T043DB835ML", "U043H11ES4V", "U0442US8QGH"
+BOT = "U0442US8QGH"
 JSON, FORM = "application/json", "application/x-www-form-urlencoded"
 
 
@@ -46,8 +48,7 @@ def requests_that_would_act(slack_app, slack_api, web_site) -> list[tuple[bytes,
     link = web_site.url("/news/plain-article")
     return [
         (event_body("event_callback.message.bare_link.json", link=link, ts=slack_api.next_ts()), JSON),
-        (command_body(response_url=slack_api.response_url("command"), command="/summarize", text="auto off",
-                      team_id=TEAM, channel_id=CHANNEL, user_id=USER), FORM),
+        (summarize_command("auto off", response_url=slack_api.response_url("command")), FORM),
         (interaction_body("interactivity.message_action.json", response_url=slack_api.response_url("shortcut"),
                           text=f"<{link}>", channel=CHANNEL, message_ts=slack_api.next_ts(),
                           callback_id="summarize_message"), FORM),
@@ -179,8 +180,7 @@ def assert_no_trace_but(slack_app, slack_api, notes_before: int) -> None:
 
 
 def test_a_replayed_summarize_is_ignored_and_gets_no_second_working_note(slack_app, slack_api, web_site):
-    body = command_body(response_url=slack_api.response_url("command"), command="/summarize",
-                        text=web_site.url("/news/plain-article"), team_id=TEAM, channel_id=CHANNEL, user_id=USER)
+    body = summarize_command(web_site.url("/news/plain-article"), response_url=slack_api.response_url("command"))
     headers = {"Content-Type": FORM} | sign(body, SIGNING_SECRET)
 
     first = slack_app.send.session.post(slack_app.url + "/slack/events", data=body, headers=headers)

@@ -5,15 +5,13 @@ from __future__ import annotations
 import pytest
 
 from tests.fixtures.app import summaries
-from tests.fixtures.slack_payloads import command_body
-
-CHANNEL, TEAM, USER = "C043YJGBY49", "T043DB835ML", "U043H11ES4V"
+from tests.fixtures.slack_methods import HUMAN
+from tests.fixtures.slack_payloads import CHANNEL, summarize_command
 
 
 def summarize(slack_app, slack_api, text: str, channel: str = CHANNEL):
     """Type `/summarize <text>` in ``channel``; returns the HTTP answer (the ack)."""
-    body = command_body(response_url=slack_api.response_url("command"), command="/summarize", text=text,
-                        team_id=TEAM, channel_id=channel, user_id=USER)
+    body = summarize_command(text, response_url=slack_api.response_url("command"), channel_id=channel)
     return slack_app.send.command(body)
 
 
@@ -36,7 +34,7 @@ def test_a_url_is_acked_at_once_then_summarized_under_a_parent_message(slack_app
     assert ack.status_code == 200 and ack.text.startswith(":hourglass_flowing_sand: Working on")
     slack_api.wait_for(lambda: summaries(slack_api), timeout=15)
     parent = parent_message(slack_api)
-    assert parent["text"] == f"Summary of <{url}> requested by <@{USER}>" and "thread_ts" not in parent
+    assert parent["text"] == f"Summary of <{url}> requested by <@{HUMAN}>" and "thread_ts" not in parent
     (summary,) = summaries(slack_api)
     assert (summary["channel"], summary["thread_ts"]) == (CHANNEL, parent["ts"])
 

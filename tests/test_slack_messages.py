@@ -5,11 +5,17 @@ from __future__ import annotations
 import pytest
 
 from tests.fixtures.app import post_link, summaries, wait_until_finished
-from tests.fixtures.slack_payloads import command_body, event_payload, load_payload, rich_text_blocks
+from tests.fixtures.slack_payloads import (
+    CHANNEL,
+    TEAM,
+    event_payload,
+    load_payload,
+    rich_text_blocks,
+    summarize_command,
+)
 
 BARE_LINK = "event_callback.message.bare_link.json"
 LABELLED_LINK = "event_callback.message.labelled_link.COMPOSED.json"
-TEAM = "T043DB835ML"  # the captured payloads' workspace
 
 
 def assert_answered_once_in_thread(slack_api, channel: str, thread_ts: str) -> dict:
@@ -38,7 +44,7 @@ def test_a_labelled_link_in_the_text_alone_is_summarized(slack_app, slack_api, w
 
 
 def test_a_link_posted_in_a_thread_is_answered_in_that_thread(slack_app, slack_api, web_site):
-    parent = slack_api.add_message("C043YJGBY49", text="what do you all think?")
+    parent = slack_api.add_message(CHANNEL, text="what do you all think?")
     event = post_link(slack_app, slack_api, web_site.url("/news/plain-article"), thread_ts=parent)
 
     wait_until_finished(slack_api, event["channel"], event["ts"])  # status on the reply itself
@@ -136,19 +142,16 @@ def test_messages_that_are_not_a_person_sharing_a_link_are_skipped(make, slack_a
 
 # -- per-channel automatic mode ----------------------------------------------------------------------
 def test_auto_off_stops_automatic_summaries_but_not_explicit_asks(slack_app, slack_api, web_site):
-    channel = "C043YJGBY49"
-    off = command_body(response_url=slack_api.response_url(), command="/summarize", text="auto off",
-                       team_id=TEAM, channel_id=channel)
-    reply = slack_app.send.command(off)
+    reply = slack_app.send.command(summarize_command("auto off", response_url=slack_api.response_url()))
     assert reply.status_code == 200 and "no longer be summarized automatically" in reply.text
 
     fetched = web_site.hits("/news/short-article")
-    post_link(slack_app, slack_api, web_site.url("/news/short-article"), channel=channel)
+    post_link(slack_app, slack_api, web_site.url("/news/short-article"), channel=CHANNEL)
     ts = slack_api.next_ts()
-    mention = event_payload("event_callback.app_mention.docs.json", channel=channel, ts=ts, team_id=TEAM,
+    mention = event_payload("event_callback.app_mention.docs.json", channel=CHANNEL, ts=ts, team_id=TEAM,
                             text=f"<@U0442US8QGH> <{web_site.url('/news/plain-article')}>")
     slack_app.send.event(mention)
 
-    wait_until_finished(slack_api, channel, ts)
-    assert_answered_once_in_thread(slack_api, channel, ts)
+    wait_until_finished(slack_api, CHANNEL, ts)
+    assert_answered_once_in_thread(slack_api, CHANNEL, ts)
     assert web_site.hits("/news/short-article") == fetched

@@ -4,14 +4,13 @@ the thread when it failed)."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from tests.fixtures.app import DONE, FAILED, WORKING, failures, post_link, summaries, wait_until_finished
 from tests.fixtures.slack_payloads import event_payload
+from tests.fixtures.web import one_page_site
 from tests.fixtures.web_pages import NewsArticle, news_page
 
 HOSTILE = ("<!channel>", "<!here>", "<@U123>", "<https://evil.example|docs>")
@@ -28,29 +27,11 @@ HOSTILE_ARTICLE = NewsArticle(
 )
 
 
-class _HostilePage(BaseHTTPRequestHandler):
-    body = news_page(HOSTILE_ARTICLE).encode()
-
-    def do_GET(self) -> None:
-        self.send_response(200)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("Content-Length", str(len(self.body)))
-        self.end_headers()
-        self.wfile.write(self.body)
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
 @pytest.fixture(scope="module")
 def hostile_url() -> Iterator[str]:
     """A page on loopback whose title and text are full of Slack control sequences."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _HostilePage)
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}/story"
-    server.shutdown()
-    server.server_close()
+    with one_page_site(news_page(HOSTILE_ARTICLE), path="/story") as site:
+        yield f"{site}/story"
 
 
 def mrkdwn_texts(post: dict) -> list[str]:

@@ -7,9 +7,16 @@ import time
 import pytest
 
 from tests.fixtures.app import summaries, wait_until_finished
-from tests.fixtures.slack_payloads import SlackSender, command_body, event_body, event_payload, load_payload
+from tests.fixtures.slack_payloads import (
+    CHANNEL,
+    TEAM,
+    SlackSender,
+    event_body,
+    event_payload,
+    load_payload,
+    summarize_command,
+)
 
-CHANNEL, TEAM = "C043YJGBY49", "T043DB835ML"
 STALE = 5 * 60 + 30  # seconds; Slack's window is five minutes
 
 
@@ -22,8 +29,7 @@ def impostor(slack_app):
 
 
 def auto_off(slack_api) -> bytes:
-    return command_body(response_url=slack_api.response_url(), command="/summarize", text="auto off",
-                        team_id=TEAM, channel_id=CHANNEL)
+    return summarize_command("auto off", response_url=slack_api.response_url())
 
 
 def test_a_command_with_a_wrong_signature_is_refused_before_any_listener(slack_app, slack_api, impostor):

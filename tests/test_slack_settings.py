@@ -11,9 +11,9 @@ import pytest
 
 from tests.fixtures.app import post_link, running_app, summaries, wait_until_finished
 from tests.fixtures.slack_methods import HUMAN
-from tests.fixtures.slack_payloads import command_body, event_payload, interaction_payload
+from tests.fixtures.slack_payloads import CHANNEL, TEAM, event_payload, interaction_payload, summarize_command
 
-CHANNEL, OTHER_CHANNEL, TEAM = "C043YJGBY49", "C0OTHER001", "T043DB835ML"
+OTHER_CHANNEL = "C0OTHER001"
 APP_ID = "A0442TUPHGR"
 MEMBER = "U0MEMBER01"  # not an admin (the fake's users.info says so by default)
 
@@ -22,15 +22,8 @@ MEMBER = "U0MEMBER01"  # not an admin (the fake's users.info says so by default)
 def open_channel_settings(app, slack_api, channel: str = CHANNEL) -> dict:
     """`/summarize settings` in ``channel``; returns the modal the app opened."""
     count = len(slack_api.calls("views.open"))
-    body = command_body(
-        response_url=slack_api.response_url("command"),
-        command="/summarize",
-        text="settings",
-        team_id=TEAM,
-        channel_id=channel,
-        user_id=HUMAN,
-    )
-    ack = app.send.command(body)
+    ack = app.send.command(summarize_command("settings", response_url=slack_api.response_url("command"),
+                                             channel_id=channel))
     assert ack.status_code == 200 and ack.text == ""  # the modal is the answer; nothing in the channel
     return opened_view(slack_api, count)
 
@@ -267,15 +260,7 @@ def test_auto_mode_off_stops_posted_links_there_but_not_elsewhere_or_the_command
     quiet = post_link(slack_app, slack_api, url)
     elsewhere = post_link(slack_app, slack_api, url, channel=OTHER_CHANNEL)
     wait_until_finished(slack_api, OTHER_CHANNEL, elsewhere["ts"])
-    body = command_body(
-        response_url=slack_api.response_url("command"),
-        command="/summarize",
-        text=url,
-        team_id=TEAM,
-        channel_id=CHANNEL,
-        user_id=HUMAN,
-    )
-    slack_app.send.command(body)
+    slack_app.send.command(summarize_command(url, response_url=slack_api.response_url("command")))
 
     slack_api.wait_for(lambda: len(summaries(slack_api)) == 2, timeout=15)
     assert sorted(s["channel"] for s in summaries(slack_api)) == [CHANNEL, OTHER_CHANNEL]
