@@ -105,10 +105,9 @@ class Delivery:
                 self._call(
                     channel=request.channel,
                     thread_ts=thread_ts,
-                    text=message.text,
-                    blocks=message.blocks,
                     unfurl_links=False,
                     unfurl_media=False,
+                    **message.as_kwargs(),
                 )
             except DeliveryError as exc:
                 if exc.error not in TOO_BIG or len(message.blocks) < 2:
@@ -129,7 +128,7 @@ class Delivery:
         """Slack lets a response_url be used five times in 30 minutes: never use more."""
         hook = WebhookClient(response_url)
         for message in messages[:5]:
-            response = hook.send(text=message.text, blocks=message.blocks, response_type="ephemeral")
+            response = hook.send(response_type="ephemeral", **message.as_kwargs())
             if response.status_code >= 400:
                 raise DeliveryError("Slack refused the reply.", error=f"http_{response.status_code}")
 
