@@ -68,7 +68,9 @@ def accept(ctx: AppContext, client: WebClient, request: SummaryRequest) -> str |
     (free, so before the cost guard); a request over the guard's limits gets the reason, which is
     also returned so the door can say it instead of "working on it"."""
     if request.door == "message" and (earlier := ctx.earlier_summary(request)):
-        if earlier != request.thread_ts and ctx.store.claim(request).new:  # in its own thread: already there
+        # Not in the summary's own thread (nothing to point to there); claimed without its poster,
+        # so a free pointer does not count against anyone's hourly limit.
+        if earlier != request.thread_ts and ctx.store.claim(replace(request, user=None)).new:
             ctx.delivery(client).earlier(request, earlier)
         return None
     if ctx.store.progress(request.key) is None and (refusal := ctx.guard.refusal(request)):

@@ -15,7 +15,7 @@ from bot.guard import Guard
 from bot.request import SummaryRequest
 from bot.store import RequestRow, Store, UsageRow, now
 from bot.summarizers.base import Usage
-from tests.fixtures.app import post_link, running_app, summaries, wait_until_finished
+from tests.fixtures.app import post_link, posted, running_app, summaries, wait_until_finished
 from tests.fixtures.slack_methods import HUMAN
 from tests.fixtures.slack_payloads import CHANNEL, TEAM, event_payload, summarize_command
 
@@ -184,6 +184,17 @@ def test_the_third_request_in_an_hour_from_one_person_is_refused(guarded, slack_
     assert refusal["text"] == (
         ":warning: You've asked for 2 summaries in the last hour; the limit is 2 an hour. Try again later."
     )
+    assert len(summaries(slack_api)) == 2
+
+
+def test_pointers_to_an_earlier_summary_do_not_count_against_the_limit(guarded, slack_api, web_site):
+    with guarded(user_rate_limit=2) as app:
+        first = web_site.url(f"{ARTICLE}?edition=1")
+        finished(slack_api, post_link(app, slack_api, first))
+        post_link(app, slack_api, first)  # the same link again: answered by a free pointer
+        slack_api.wait_for(lambda: any("earlier in this channel" in p["text"] for p in posted(slack_api)))
+
+        finished(slack_api, post_link(app, slack_api, web_site.url(f"{ARTICLE}?edition=2")))
     assert len(summaries(slack_api)) == 2
 
 
