@@ -120,15 +120,22 @@ def web_client(settings: Settings, token: str | None = None) -> WebClient:
     )
 
 
-def build(settings: Settings, *, work: bool = True) -> tuple[App, AppContext]:
-    """The Bolt app. With ``work=False`` the process only acks and enqueues (scale-out `serve`)."""
-    store = Store(settings.effective_database_url)
-    installations = oauth.installation_store(settings, store)
-    if not settings.slack_bot_token and installations is None:
+def require_credentials(settings: Settings, *, http: bool) -> None:
+    """Missing credentials, said in plain words before anything starts."""
+    if not settings.slack_bot_token and not (settings.slack_client_id and settings.slack_client_secret):
         raise InputError(
             "SLACK_BOT_TOKEN is not set: copy the Bot User OAuth Token (xoxb-...) from your app's page "
             "(or set SLACK_CLIENT_ID and SLACK_CLIENT_SECRET to install the app in many workspaces)."
         )
+    if http and not settings.slack_signing_secret:
+        raise InputError("SLACK_SIGNING_SECRET is not set: HTTP mode must verify that requests come from Slack.")
+
+
+def build(settings: Settings, *, work: bool = True) -> tuple[App, AppContext]:
+    """The Bolt app. With ``work=False`` the process only acks and enqueues (scale-out `serve`)."""
+    require_credentials(settings, http=False)
+    store = Store(settings.effective_database_url)
+    installations = oauth.installation_store(settings, store)
     client = web_client(settings)
     worker = _worker(settings, store, client, installations) if work else None
     ctx = AppContext(settings=settings, store=store, queue=Queue(settings, store, worker))
@@ -151,8 +158,7 @@ def build(settings: Settings, *, work: bool = True) -> tuple[App, AppContext]:
 def wsgi(settings: Settings | None = None, *, work: bool = False):
     """The WSGI application gunicorn serves (see :func:`http_handler`)."""
     settings = settings or Settings()
-    if not settings.slack_signing_secret:
-        raise InputError("SLACK_SIGNING_SECRET is not set: HTTP mode must verify that requests come from Slack.")
+    require_credentials(settings, http=True)
     app, _ctx = build(settings, work=work)
     return http_handler(app)
 
@@ -269,7 +275,7 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
     unless --no-queue-workers (scale-out: workers run on their own machines)."""
     from gunicorn.app.base import BaseApplication
 
-    wsgi(settings)  # fail fast, in the parent, on a missing secret or token
+    require_credentials(settings, http=True)  # in the parent, before any worker starts
     parent = os.getpid()
     queue_workers = None
     if not args.no_queue_workers:
