@@ -56,10 +56,8 @@ from bot.transport import TOO_SLOW, Deadline, GuardedAdapter, head_within
 __all__ = [
     "USER_AGENT",
     "Page",
-    "decode_body",
     "fetch",
     "make_session",
-    "sniff_type",
 ]
 
 logger = logging.getLogger(__name__)

@@ -17,9 +17,10 @@ from urllib.parse import urlsplit
 
 from bot import spec as spec_rules
 from bot.config import Settings
+from bot.content import decode_body
 from bot.errors import InputError
 from bot.extract import Article, extract
-from bot.fetch import Page, decode_body, fetch
+from bot.fetch import Page, fetch
 from bot.spec import SummarySpec
 from bot.summarizers import Summarizer, Summary
 
