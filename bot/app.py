@@ -1,7 +1,7 @@
 """Build the Bolt app and run it: Socket Mode (`run`), HTTP (`serve`) or queue workers only (`worker`).
 
 app, ctx = build(settings)            # the Bolt app with every door registered
-application = wsgi(settings)          # what gunicorn serves: /slack/events and /healthz
+application = wsgi(settings)          # what gunicorn serves: /slack/events, /healthz and /metrics
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from slack_sdk.http_retry.builtin_handlers import (
     ServerErrorRetryHandler,
 )
 
-from bot import oauth
+from bot import doctor, metrics, oauth
 from bot.cache import SummaryCache
 from bot.config import Settings
 from bot.deliver import Delivery
@@ -159,12 +159,13 @@ def wsgi(settings: Settings | None = None, *, work: bool = False):
     """The WSGI application gunicorn serves (see :func:`http_handler`)."""
     settings = settings or Settings()
     require_credentials(settings, http=True)
-    app, _ctx = build(settings, work=work)
-    return http_handler(app)
+    app, ctx = build(settings, work=work)
+    return http_handler(app, ctx.store)
 
 
-def http_handler(app: App):
-    """Slack's requests at /slack/events (events, commands, shortcuts, interactivity); /healthz for probes.
+def http_handler(app: App, store: Store | None = None):
+    """Slack's requests at /slack/events (events, commands, shortcuts, interactivity); /healthz for probes;
+    /metrics for Prometheus (with the queue's depth when given the store).
 
     A body Bolt could not parse (too big, not UTF-8, not a JSON object) is refused here with a 4xx:
     Bolt would answer it with a 500 and a traceback.
@@ -174,6 +175,10 @@ def http_handler(app: App):
     def application(environ, start_response):
         if environ.get("PATH_INFO") == "/healthz":
             return _plain(start_response, "200 OK", "ok")
+        if environ.get("PATH_INFO") == "/metrics":
+            body, content_type = metrics.exposition(store)
+            start_response("200 OK", [("Content-Type", content_type), ("Content-Length", str(len(body)))])
+            return [body]
         refusal = read_body(environ)
         if refusal:
             return _plain(start_response, *refusal)
@@ -242,6 +247,8 @@ def answer_unreadable_requests(error: Exception) -> BoltResponse | None:
 
 
 def main(command: str, args: argparse.Namespace, settings: Settings) -> int:
+    require_credentials(settings, http=command == "serve")  # then the token, Socket Mode, the database
+    doctor.require_healthy(settings, socket_mode=command == "run")
     if command == "run":
         return run_socket_mode(settings)
     if command == "serve":

@@ -10,8 +10,10 @@ import json
 import logging
 import sys
 
-from bot import __version__
-from bot.config import Settings
+from pydantic import ValidationError
+
+from bot import __version__, logs
+from bot.config import Settings, settings_problems
 from bot.errors import BotError
 from bot.pipeline import summarize_source
 from bot.spec import SummarySpec
@@ -59,6 +61,11 @@ def build_parser() -> argparse.ArgumentParser:
                 help="only ack and enqueue; `python -m bot worker` processes run the queue (scale-out)",
             )
         sub.set_defaults(handler=cmd_app)
+
+    doctor = commands.add_parser("doctor", help="check settings, Slack, database, Redis, model; exit 1 on a failure")
+    doctor.set_defaults(handler=cmd_doctor, verbose=False)
+    purge = commands.add_parser("purge", help="delete stored requests, articles and summaries past RETENTION_DAYS")
+    purge.set_defaults(handler=cmd_purge, verbose=False)
     return parser
 
 
@@ -119,6 +126,24 @@ def format_json(summary: Summary) -> str:
     )
 
 
+def cmd_doctor(args: argparse.Namespace, settings: Settings) -> int:
+    from bot import doctor
+
+    checks = doctor.run(settings)
+    print(doctor.table(checks))
+    return 1 if any(check.failed for check in checks) else 0
+
+
+def cmd_purge(args: argparse.Namespace, settings: Settings) -> int:
+    from bot import retention
+
+    deleted = retention.purge(settings)
+    for table, count in deleted.items():
+        print(f"{table}: {count} deleted")
+    print(f"kept everything newer than {settings.retention_days:g} days (RETENTION_DAYS)")
+    return 0
+
+
 def cmd_app(args: argparse.Namespace, settings: Settings) -> int:
     from bot import app
 
@@ -127,13 +152,19 @@ def cmd_app(args: argparse.Namespace, settings: Settings) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
     try:
         settings = Settings()
+    except ValidationError as exc:  # one line a setting, naming the variable: `JOB_LEASE: not a number ('abc')`
+        if args.command == "doctor":
+            from bot import doctor
+
+            print(doctor.table(doctor.Check("settings", doctor.FAIL, line) for line in settings_problems(exc)))
+            return 1
+        for line in settings_problems(exc):
+            print(f"error: {line}", file=sys.stderr)
+        return 2
+    logs.setup(verbose=args.verbose, log_format=settings.log_format)
+    try:
         return args.handler(args, settings)
     except BotError as exc:
         log.debug("failed", exc_info=True)

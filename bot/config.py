@@ -10,10 +10,11 @@ import ipaddress
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 Backend = Literal["auto", "openai", "extractive"]
+LogFormat = Literal["text", "json"]
 
 
 def _split_list(value: object) -> object:
@@ -23,7 +24,8 @@ def _split_list(value: object) -> object:
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    # An empty variable (`SLACK_CLIENT_ID=`) means unset, everywhere: the default applies.
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore", env_ignore_empty=True)
 
     # Summarizer
     summarizer_backend: Backend = "auto"
@@ -58,6 +60,10 @@ class Settings(BaseSettings):
     job_lease: float = Field(60.0, gt=0)  # a worker holds a request this long between heartbeats
     job_stranded_after: float = Field(300.0, gt=0)  # a queued request idle this long is queued again
     cache_ttl_hours: float = Field(168.0, ge=0)  # a week; 0 turns the summary cache off
+    retention_days: float = Field(30.0, gt=0)  # requests, cached articles and summaries, usage: purged after this
+
+    # Operations
+    log_format: LogFormat = "text"  # json: one JSON object a line, with the request key
 
     # Cost guard (0 = off)
     daily_token_budget: int = Field(0, ge=0)  # tokens per workspace per UTC day
@@ -98,6 +104,10 @@ class Settings(BaseSettings):
     def _bare_emoji_name(cls, value: object) -> object:
         return value.strip(":") if isinstance(value, str) else value
 
+    def model_cost(self, prompt_tokens: int, completion_tokens: int) -> float:
+        """Estimated USD for a model call, from OPENAI_PRICE_INPUT and OPENAI_PRICE_OUTPUT (per million tokens)."""
+        return (prompt_tokens * self.openai_price_input + completion_tokens * self.openai_price_output) / 1e6
+
     @property
     def effective_database_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.data_dir / 'summarizer.db').resolve()}"
@@ -127,3 +137,37 @@ class Settings(BaseSettings):
             except ValueError:
                 names.add(entry.lower().rstrip("."))
         return names
+
+
+def settings_problems(error: ValidationError) -> list[str]:
+    """A pydantic ValidationError as one line a variable: `JOB_LEASE: not a number ('abc')`.
+
+    Secrets are never echoed back.
+    """
+    lines = []
+    for problem in error.errors():
+        name = "_".join(str(part) for part in problem["loc"][:1]).upper() or "settings"
+        field = Settings.model_fields.get(name.lower())
+        secret = field is not None and "SecretStr" in str(field.annotation)
+        shown = "" if secret or not isinstance(problem.get("input"), str | int | float) else f" ({problem['input']!r})"
+        lines.append(f"{name}: {_plain(problem)}{shown}")
+    return lines
+
+
+def _plain(problem: dict) -> str:
+    kind, context = problem["type"], problem.get("ctx") or {}
+    bounds = {"greater_than": "greater than", "greater_than_equal": "at least", "less_than": "less than",
+              "less_than_equal": "at most"}
+    if kind == "int_parsing" or kind == "int_from_float":
+        return "not a whole number"
+    if kind == "float_parsing":
+        return "not a number"
+    if kind == "bool_parsing":
+        return "not true or false"
+    if kind in bounds:
+        limit = next(iter(context.values()), "?")
+        limit = f"{limit:g}" if isinstance(limit, float) else limit
+        return f"must be {bounds[kind]} {limit}"
+    if kind == "literal_error":
+        return f"must be one of {context.get('expected', '?')}"
+    return str(problem.get("msg", "invalid")).removeprefix("Value error, ")

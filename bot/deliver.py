@@ -14,6 +14,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
+from bot import metrics
 from bot.errors import DeliveryError
 from bot.render import SlackMessage, message_text, mrkdwn_link, render_failure, render_summary
 from bot.request import SummaryRequest
@@ -63,6 +64,7 @@ class Delivery:
             getattr(self.client, method)(channel=request.channel, timestamp=request.source_ts, name=name)
         except SlackApiError as exc:
             log.debug("%s %s failed: %s", method, name, exc.response.get("error"))
+            metrics.slack_error(exc.response.get("error") or f"http_{exc.response.status_code}")
 
     # Replies.
 
@@ -182,6 +184,7 @@ def halve(message: SlackMessage) -> list[SlackMessage]:
 def as_delivery_error(exc: SlackApiError) -> DeliveryError:
     status = exc.response.status_code
     error = exc.response.get("error") or f"http_{status}"
+    metrics.slack_error(error)
     transient = status == 429 or status >= 500 or error in TRANSIENT
     if error in CANNOT_POST:
         message = "I'm not allowed to post in this conversation (invite me with /invite, or check my permissions)."

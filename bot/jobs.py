@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from huey import Huey, RedisHuey, SqliteHuey
 from huey.consumer import Consumer
 
+from bot import logs, metrics, retention
 from bot.config import Settings
 from bot.deliver import Delivery
 from bot.errors import BotError, DeliveryError
@@ -100,6 +101,7 @@ class Workers:
     def start(self) -> None:
         self.consumer.start()
         self._reaper.start()
+        retention.start_daily(self.queue.settings, self.queue.store, self._stop)
 
     def stop(self) -> None:
         self._stop.set()
@@ -111,6 +113,7 @@ class Workers:
             try:
                 for request in self.queue.store.stranded(idle):
                     log.warning("request %s was left behind; queueing it again", request.key)
+                    metrics.takeover()
                     self.queue.store.touch(request.key)
                     self.queue.requeue(request)
             except Exception:  # the reaper must outlive a database hiccup
@@ -127,6 +130,7 @@ class Worker:
     delivery_for: Callable[[str], Delivery]  # team_id -> Delivery with that workspace's client
     cache: SummaryCache | None = None
 
+    @logs.with_request_key
     def __call__(self, request: SummaryRequest, last_try: bool) -> None:
         if not self.store.lease(request.key, self.settings.job_lease):
             log.info("request %s is finished or another worker holds it", request.key)
@@ -143,20 +147,25 @@ class Worker:
         try:
             summary = summarize_source(request.url, request.spec, self.summarizer, self.settings, cache=self.cache)
             self.store.record_usage(request, summary.backend, summary.model, summary.usage, self._cost(summary))
-            delivery.summary(request, summary)
+            metrics.model_usage(summary, self._cost(summary))
+            with metrics.stage("post"):
+                delivery.summary(request, summary)
         except BotError as exc:
             if exc.transient and not last_try:
                 log.info("request %s: %s; will retry", request.key, exc.message)
+                metrics.retry(exc)
                 raise
             self._fail(delivery, request, exc)
             return
         except Exception:
             log.exception("request %s: unexpected failure", request.key)
             if not last_try:
+                metrics.retry("unexpected")
                 raise
             self._fail(delivery, request, BotError("Something went wrong on my side while summarizing this link."))
             return
         self.store.finish(request.key, Status.POSTED)
+        metrics.finished(request, "posted")
         delivery.finished(request, ok=True)
 
     def _cost(self, summary: Summary) -> float:
@@ -176,6 +185,7 @@ class Worker:
                 return self._wait_for_slack(request)
             log.warning("request %s failed (%s) and the reason could not be posted: %s", request.key, error, exc)
         self.store.finish(request.key, Status.FAILED)
+        metrics.finished(request, "failed")
         delivery.finished(request, ok=False)
 
     def _wait_for_slack(self, request: SummaryRequest) -> None:

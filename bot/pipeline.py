@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from bot import metrics
 from bot import spec as spec_rules
 from bot.config import Settings
 from bot.content import decode_body
@@ -69,9 +70,11 @@ def summarize_source(
 ) -> Summary:
     say = progress or (lambda _message: None)
     say(f"Fetching {source}")
-    page = load_source(source, settings, session=session)
+    with metrics.stage("fetch"):
+        page = load_source(source, settings, session=session)
     say("Extracting the article")
-    article = extract(page)
+    with metrics.stage("extract"):
+        article = extract(page)
     return summarize_article(article, spec, summarizer, cache=cache, progress=say)
 
 
@@ -91,7 +94,8 @@ def summarize_article(
         return cached
     fitted, warnings = spec_rules.fit(spec, article.text)
     say(f"Summarizing {article.word_count} words with {summarizer.name} (at most {fitted.max_words} words)")
-    summary = summarizer.summarize(article, fitted)
+    with metrics.stage("summarize"):
+        summary = summarizer.summarize(article, fitted)
     if warnings:
         summary = replace(summary, warnings=tuple(warnings) + tuple(summary.warnings))
     if cache:

@@ -126,6 +126,15 @@ class SeenRequestRow(Base):
 
 SETTING_FIELDS = ("auto_mode", "reaction", "max_words", "paragraphs", "language")
 
+# What RETENTION_DAYS purges: each table, and the column that says how old a row is. A new table that
+# holds what people shared or said (links, article text, summaries, feedback) gets a line here.
+RETAINED = {
+    "summary_requests": "updated_at",  # who asked for which link where; untouched this long, it is done
+    "summary_cache": "created_at",  # article text and summaries
+    "usage": "created_at",  # tokens and cost per request, with team, channel and user
+    "seen_requests": "seen_at",  # signatures of requests let in (normally gone after 10 minutes)
+}
+
 
 @dataclass(frozen=True)
 class Claim:
@@ -142,6 +151,12 @@ class Progress:
     status: str
     thread_ts: str | None
     parts_posted: int
+
+
+@dataclass(frozen=True)
+class QueueStats:
+    depth: int  # requests queued or running
+    oldest_age: float  # seconds since the oldest of them was asked for; 0 when none
 
 
 @dataclass(frozen=True)
@@ -364,14 +379,39 @@ class Store:
             count, prompt, completion, cost = session.execute(query).one()
         return UsageTotals(count, int(prompt), int(completion), float(cost))
 
+    # -- operations ---------------------------------------------------------------------------
+
+    def queue_stats(self) -> QueueStats:
+        with self._session() as session:
+            depth, oldest = session.execute(
+                select(func.count(), func.min(RequestRow.created_at)).where(RequestRow.status == Status.QUEUED)
+            ).one()
+        return QueueStats(depth, max(0.0, (now() - _aware(oldest)).total_seconds()) if oldest else 0.0)
+
+    def purge(self, older_than: timedelta) -> dict[str, int]:
+        """Delete what RETAINED lists once it is older than ``older_than``; rows deleted, by table."""
+        cutoff = now() - older_than
+        deleted = {}
+        with self._session.begin() as session:
+            for name, column in RETAINED.items():
+                table = Base.metadata.tables.get(name)
+                if table is not None:
+                    deleted[name] = session.execute(delete(table).where(table.c[column] < cutoff)).rowcount
+        return deleted
+
 
 def migrate(engine: Engine) -> None:
     """Bring the schema up to date, one process at a time (several start together when scaled out)."""
-    config = Config()
-    config.set_main_option("script_location", "bot:migrations")
+    config = migration_config()
     with _migration_lock(engine), engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+
+
+def migration_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", "bot:migrations")
+    return config
 
 
 @contextlib.contextmanager

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot import logs, metrics
 from bot.errors import InputError
 from bot.links import find_links_in_text
 from bot.render import escape_mrkdwn, render_usage
@@ -62,6 +63,7 @@ def _number(name: str, value: str) -> int:
     return int(value)
 
 
+@logs.with_request_key
 def accept(ctx: AppContext, client: WebClient, request: SummaryRequest) -> str | None:
     """Queue the request once. A second ask (not a retry of the first) gets a pointer to the answer;
     a link posted again in the same channel links to the earlier summary instead of summarizing twice
@@ -72,11 +74,14 @@ def accept(ctx: AppContext, client: WebClient, request: SummaryRequest) -> str |
         # so a free pointer does not count against anyone's hourly limit.
         if earlier != request.thread_ts and ctx.store.claim(replace(request, user=None)).new:
             ctx.delivery(client).earlier(request, earlier)
+            metrics.received(request, "earlier")
         return None
     if ctx.store.progress(request.key) is None and (refusal := ctx.guard.refusal(request)):
         tell(client, request.channel, request.user, f":warning: {refusal}", request.thread_ts)
+        metrics.received(request, "refused")
         return refusal
     claim = ctx.queue.submit(request)
+    metrics.received(request, "queued" if claim.new else "duplicate" if claim.same_delivery else "pointer")
     if claim.new:
         log.info("accepted %s request %s", request.door, request.key)
     elif not claim.same_delivery:
