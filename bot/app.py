@@ -264,6 +264,7 @@ def run_socket_mode(settings: Settings) -> int:
     app, ctx = build(settings)
     consumer = ctx.queue.consumer()
     consumer.start()
+    metrics.serve_port(settings, ctx.store)
     handler = SocketModeHandler(app, _secret(settings.slack_app_token))
     try:
         handler.connect()
@@ -318,6 +319,7 @@ def run_worker(settings: Settings) -> int:
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
     workers.start()
+    metrics.serve_port(settings, store)
     log.warning("worker running with %d threads; SIGTERM or Ctrl-C stops it", settings.worker_threads)
     stop.wait()
     workers.stop()

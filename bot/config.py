@@ -64,6 +64,7 @@ class Settings(BaseSettings):
 
     # Operations
     log_format: LogFormat = "text"  # json: one JSON object a line, with the request key
+    metrics_port: int = Field(0, ge=0, le=65535)  # `run` and `worker`: serve /metrics on this port (0 = off)
 
     # Cost guard (0 = off)
     daily_token_budget: int = Field(0, ge=0)  # tokens per workspace per UTC day

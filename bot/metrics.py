@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import threading
 import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
@@ -27,6 +28,7 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from bot.errors import SummarizeError
 
 if TYPE_CHECKING:
+    from bot.config import Settings
     from bot.request import SummaryRequest
     from bot.store import Store
     from bot.summarizers import Summary
@@ -140,3 +142,32 @@ def exposition(store: Store | None) -> tuple[bytes, str]:
         queue.register(QueueCollector(store))
         body += generate_latest(queue)
     return body, CONTENT_TYPE_LATEST
+
+
+def serve_port(settings: Settings, store: Store) -> None:
+    """`run` and `worker` have no HTTP server: METRICS_PORT gives them one, for /metrics alone.
+
+    Not where PROMETHEUS_MULTIPROC_DIR is set: a `serve` on this machine adds these metrics up already.
+    """
+    if not settings.metrics_port or os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return
+    from socketserver import ThreadingMixIn
+    from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+    class Server(ThreadingMixIn, WSGIServer):
+        daemon_threads = True
+
+    class Quiet(WSGIRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+    def application(environ, start_response):
+        if environ.get("PATH_INFO") != "/metrics":
+            start_response("404 Not Found", [("Content-Type", "text/plain")])
+            return [b"only /metrics here\n"]
+        body, content_type = exposition(store)
+        start_response("200 OK", [("Content-Type", content_type), ("Content-Length", str(len(body)))])
+        return [body]
+
+    server = make_server("0.0.0.0", settings.metrics_port, application, server_class=Server, handler_class=Quiet)
+    threading.Thread(target=server.serve_forever, name="metrics", daemon=True).start()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 
 import requests
 from prometheus_client.parser import text_string_to_metric_families
@@ -12,7 +13,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from bot.logs import JSONFormatter, RequestKeyFilter, with_request_key
 from bot.request import SummaryRequest
 from tests.fixtures.app import wait_until_finished
-from tests.fixtures.services import BotLauncher
+from tests.fixtures.services import BotLauncher, free_port
 from tests.fixtures.slack import FakeSlack
 from tests.fixtures.slack_payloads import SlackSender, event_payload
 from tests.fixtures.web import WebSite
@@ -54,6 +55,21 @@ def test_a_link_summarized_through_serve_shows_in_metrics(bot: BotLauncher, slac
         assert value(found, "summarizer_stage_seconds_sum", stage=stage) > 0, stage
     assert value(found, "summarizer_queue_depth") == 0
     assert value(found, "summarizer_queue_oldest_age_seconds") == 0
+
+
+def test_a_worker_serves_metrics_on_METRICS_PORT(bot: BotLauncher) -> None:
+    port = free_port()
+    worker = bot.worker(metrics_port=str(port))
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            found = samples(f"http://127.0.0.1:{port}")
+            break
+        except requests.ConnectionError:
+            assert time.monotonic() < deadline and worker.process.poll() is None, worker.output()
+            time.sleep(0.1)
+
+    assert value(found, "summarizer_queue_depth") == 0
 
 
 def test_every_log_line_written_for_a_request_carries_its_key_in_json() -> None:
