@@ -54,7 +54,8 @@ def run(settings: Settings) -> list[Check]:
 def require_healthy(settings: Settings, *, socket_mode: bool = False) -> None:
     """The quick subset before the app starts: raise InputError with the first failure's line."""
     token, scopes = check_slack(settings)
-    quick = [token, check_socket_mode(settings) if socket_mode else None, open_database(settings)]
+    socket = check_socket_mode(settings) if socket_mode else None
+    quick = [token, socket, open_database(settings), check_redis(settings)]
     for check in quick:
         if check is not None and check.failed:
             raise InputError(check.detail)
@@ -210,9 +211,7 @@ def check_model(settings: Settings) -> Check:
     )
     model = settings.openai_model
     try:
-        response = client.chat.completions.create(
-            model=model, messages=[{"role": "user", "content": "Reply with OK."}], max_completion_tokens=1
-        )
+        response = _one_token(client, model)
     except openai.AuthenticationError:
         return Check("model", FAIL, "OPENAI_API_KEY was refused by the model server")
     except openai.NotFoundError:
@@ -228,6 +227,16 @@ def check_model(settings: Settings) -> Check:
     prompt, completion = (usage.prompt_tokens, usage.completion_tokens) if usage else (0, 0)
     cost = settings.model_cost(prompt, completion)
     return Check("model", OK, f"{model} answered: {prompt} + {completion} tokens, about ${cost:.6f}")
+
+
+def _one_token(client, model: str):
+    import openai
+
+    ping = [{"role": "user", "content": "Reply with OK."}]
+    try:
+        return client.chat.completions.create(model=model, messages=ping, max_completion_tokens=1)
+    except openai.BadRequestError:  # a server that predates max_completion_tokens: ask the old way
+        return client.chat.completions.create(model=model, messages=ping, max_tokens=1)
 
 
 def fetch_policy(settings: Settings) -> Check:

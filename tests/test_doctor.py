@@ -103,6 +103,17 @@ def test_a_key_the_model_server_refuses_fails_naming_OPENAI_API_KEY(healthy_env,
     assert rows["model"][0] == "FAIL" and "OPENAI_API_KEY" in rows["model"][1]
 
 
+def test_a_server_without_max_completion_tokens_is_asked_with_max_tokens(healthy_env, capsys, openai_server) -> None:
+    from tests.fixtures.openai_server import Fail
+
+    openai_server.script(Fail(400, "Unrecognized request argument supplied: max_completion_tokens"))
+
+    status, rows = doctor(capsys)
+
+    assert status == 0 and rows["model"][0] == "ok"
+    assert [request.get("max_tokens") for request in openai_server.requests] == [None, 1]
+
+
 def test_an_unreachable_redis_fails_naming_REDIS_URL(healthy_env, capsys, monkeypatch) -> None:
     monkeypatch.setenv("REDIS_URL", "redis://:secret@127.0.0.1:9/0")
 
@@ -130,6 +141,7 @@ MISTAKES = {
         {"SLACK_BOT_TOKEN": "", "SLACK_CLIENT_ID": "", "SLACK_CLIENT_SECRET": ""}, "SLACK_BOT_TOKEN is not set"
     ),
     "a bad number": ({"JOB_LEASE": "abc"}, "JOB_LEASE: not a number ('abc')"),
+    "unreachable Redis": ({"REDIS_URL": "redis://127.0.0.1:9/0"}, "REDIS_URL: cannot reach redis://127.0.0.1:9/0"),
 }
 
 
