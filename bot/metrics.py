@@ -61,7 +61,7 @@ SLACK_ERRORS = Counter("summarizer_slack_errors", "Web API calls Slack refused o
                        ["error"])
 RETRIES = Counter("summarizer_retries", "Requests put back on the queue to try again, by reason.", ["reason"])
 TAKEOVERS = Counter("summarizer_lease_takeovers",
-                    "Requests a dead or stuck worker left behind, queued again by the reaper.")
+                    "Requests left behind (a dead worker's lease ran out, or the queue lost them), queued again.")
 
 
 def received(request: SummaryRequest, outcome: str) -> None:

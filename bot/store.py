@@ -389,13 +389,15 @@ class Store:
         return QueueStats(depth, max(0.0, (now() - _aware(oldest)).total_seconds()) if oldest else 0.0)
 
     def purge(self, older_than: timedelta) -> dict[str, int]:
-        """Delete what RETAINED lists once it is older than ``older_than``; rows deleted, by table."""
+        """Delete what RETAINED lists once it is older than ``older_than``; rows deleted, by table.
+
+        A transaction a table, so the doors and workers wait for no long lock."""
         cutoff = now() - older_than
         deleted = {}
-        with self._session.begin() as session:
-            for name, column in RETAINED.items():
-                table = Base.metadata.tables.get(name)
-                if table is not None:
+        for name, column in RETAINED.items():
+            table = Base.metadata.tables.get(name)
+            if table is not None:
+                with self._session.begin() as session:
                     deleted[name] = session.execute(delete(table).where(table.c[column] < cutoff)).rowcount
         return deleted
 
