@@ -12,7 +12,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from bot.logs import JSONFormatter, RequestKeyFilter, with_request_key
 from bot.request import SummaryRequest
-from tests.fixtures.app import wait_until_finished
+from tests.fixtures.app import FAILED, RunningApp, post_link, wait_until_finished
 from tests.fixtures.services import BotLauncher, free_port
 from tests.fixtures.slack import FakeSlack
 from tests.fixtures.slack_payloads import SlackSender, event_payload
@@ -55,6 +55,25 @@ def test_a_link_summarized_through_serve_shows_in_metrics(bot: BotLauncher, slac
         assert value(found, "summarizer_stage_seconds_sum", stage=stage) > 0, stage
     assert value(found, "summarizer_queue_depth") == 0
     assert value(found, "summarizer_queue_oldest_age_seconds") == 0
+
+
+def test_a_dead_link_counts_as_failed_and_slack_refusals_count_by_code(slack_app: RunningApp, slack_api: FakeSlack,
+                                                                       web_site: WebSite) -> None:
+    before = samples(slack_app.url)
+    slack_api.fail("reactions.add", "already_reacted")
+
+    event = post_link(slack_app, slack_api, web_site.url("/status/404"))
+    wait_until_finished(slack_api, event["channel"], event["ts"], FAILED)
+    after = samples(slack_app.url)
+
+    def grew(name: str, **labels: str) -> float:
+        return (value(after, name, **labels) or 0) - (value(before, name, **labels) or 0)
+
+    assert grew("summarizer_requests_finished_total", door="message", outcome="failed") == 1
+    assert grew("summarizer_requests_finished_total", door="message", outcome="posted") == 0
+    assert grew("summarizer_slack_errors_total", error="already_reacted") == 1
+    assert grew("summarizer_stage_seconds_count", stage="fetch") == 1
+    assert grew("summarizer_stage_seconds_count", stage="summarize") == 0
 
 
 def test_a_worker_serves_metrics_on_METRICS_PORT(bot: BotLauncher) -> None:
