@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
+from bot.oauth import BOT_SCOPES
 from bot.store import Store
 from tests.fixtures.openai_server import FakeOpenAIServer
 from tests.fixtures.services import bot_env
@@ -121,6 +122,18 @@ def test_an_unreachable_redis_fails_naming_REDIS_URL(healthy_env, capsys, monkey
 
     assert status == 1
     assert rows["redis"][0] == "FAIL" and "REDIS_URL" in rows["redis"][1] and "secret" not in rows["redis"][1]
+
+
+def test_a_reachable_redis_passes(healthy_env, capsys, monkeypatch, redis_url) -> None:
+    monkeypatch.setenv("REDIS_URL", redis_url)
+
+    status, rows = doctor(capsys)
+
+    assert status == 0 and rows["redis"][0] == "ok"
+
+
+def test_the_scopes_doctor_requires_are_the_manifests() -> None:
+    assert sorted(BOT_SCOPES) == sorted(GRANTED_SCOPES)
 
 
 def test_a_bad_number_is_named_with_its_variable(healthy_env, capsys, monkeypatch) -> None:
