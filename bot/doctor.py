@@ -76,8 +76,12 @@ def table(checks: Iterable[Check]) -> str:
 
 def check_settings(settings: Settings) -> Check:
     """Settings that parse may still not fit together."""
-    if not settings.slack_bot_token and not (settings.slack_client_id and settings.slack_client_secret):
-        return Check("settings", FAIL, "SLACK_BOT_TOKEN is not set (nor SLACK_CLIENT_ID and SLACK_CLIENT_SECRET)")
+    from bot.app import require_credentials  # bot.app runs these checks at start: imported late
+
+    try:
+        require_credentials(settings, http=False)
+    except InputError as exc:
+        return Check("settings", FAIL, exc.message)
     if bool(settings.slack_client_id) != bool(settings.slack_client_secret):
         missing = "SLACK_CLIENT_SECRET" if settings.slack_client_id else "SLACK_CLIENT_ID"
         return Check("settings", FAIL, f"{missing} is not set: the OAuth install flow needs both")
