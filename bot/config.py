@@ -7,6 +7,7 @@ Nothing else in the project reads ``os.environ``: build one :class:`Settings` at
 from __future__ import annotations
 
 import ipaddress
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -23,7 +24,10 @@ def _split_list(value: object) -> object:
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    # A variable set but empty (`SLACK_CLIENT_ID=` in a .env) is unset, everywhere.
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", env_ignore_empty=True
+    )
 
     # Summarizer
     summarizer_backend: Backend = "auto"
@@ -75,6 +79,7 @@ class Settings(BaseSettings):
     slack_api_url: str = "https://slack.com/api/"
     summarize_reaction: str = "memo"
     max_links_per_message: int = Field(3, ge=1, le=10)
+    seen_links_hours: float = Field(72.0, gt=0)  # how long the links of messages seen are remembered
 
     @field_validator("fetch_allow_hosts", "admin_user_ids", mode="before")
     @classmethod
@@ -87,6 +92,7 @@ class Settings(BaseSettings):
         "slack_app_token",
         "slack_signing_secret",
         "slack_client_secret",
+        "slack_client_id",
         mode="before",
     )
     @classmethod
@@ -97,6 +103,10 @@ class Settings(BaseSettings):
     @classmethod
     def _bare_emoji_name(cls, value: object) -> object:
         return value.strip(":") if isinstance(value, str) else value
+
+    @property
+    def seen_links_for(self) -> timedelta:
+        return timedelta(hours=self.seen_links_hours)
 
     @property
     def effective_database_url(self) -> str:
