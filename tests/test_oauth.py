@@ -11,12 +11,11 @@ import uuid
 
 import pytest
 import requests
-from pydantic import SecretStr
 from sqlalchemy import inspect
 
 from bot import oauth
 from bot.request import Authorization
-from tests.fixtures.app import post_link, running_app, summaries, wait_until_finished
+from tests.fixtures.app import post_link, summaries, wait_until_finished
 from tests.fixtures.slack import BOT_TOKEN, CLIENT_ID, CLIENT_SECRET, Workspace
 from tests.fixtures.slack_payloads import event_payload
 
@@ -24,20 +23,6 @@ ACME = Workspace(team_id="T0ACME0001", team="Acme", domain="acme", bot_user_id="
 GLOBEX = Workspace(team_id="T0GLOBEX01", team="Globex", domain="globex", bot_user_id="U0GLOBBOT1", bot_id="B0GLOBBOT1")
 CHANNEL = "C0NEWS0001"
 STATE_COOKIE = "slack-app-oauth-state"
-
-
-@pytest.fixture
-def oauth_settings(app_settings):
-    """OAuth mode: client id and secret, no single SLACK_BOT_TOKEN."""
-    return app_settings.model_copy(
-        update={"slack_client_id": CLIENT_ID, "slack_client_secret": SecretStr(CLIENT_SECRET), "slack_bot_token": None}
-    )
-
-
-@pytest.fixture
-def oauth_app(oauth_settings):
-    with running_app(oauth_settings) as app:
-        yield app
 
 
 def begin_install(app) -> tuple[requests.Response, str]:
