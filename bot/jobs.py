@@ -159,7 +159,12 @@ class Worker:
             self.store.finish(request.key, Status.FAILED)
             return
         if not request.url and self.resolve:
-            self.resolve(request, delivery)
+            try:
+                self.resolve(request, delivery)
+            except RetryAfter:
+                if self._still_worth_it(request):
+                    raise
+                log.warning("request %s: Slack refused to show the message for a day; giving up", request.key)
             self.store.finish(request.key, Status.POSTED)
             return
         delivery.working(request)
