@@ -1,4 +1,5 @@
-"""Enterprise Grid, org-wide installs and Slack Connect in OAuth mode: the worker answers with the token of the
+"""Enterprise Grid, org-wide installs and Slack Connect (OAuth mode, and one token where that applies): the worker
+answers with the token of the
 installation Bolt authorized the request with, found by the same keys; when there is none, an admin reads why."""
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from bot.request import Authorization, SummaryRequest
 from bot.spec import SummarySpec
 from bot.store import RequestRow, Status
 from tests.fixtures.app import summaries, wait_until_finished
-from tests.fixtures.installations import seed_installation
+from tests.fixtures.installations import installed, seed_installation
 from tests.fixtures.slack_payloads import sdk_event
 
 ORG_MESSAGE = "bolt-python.message.org_wide_install.json"  # E111, authorizations: org-wide, no team
@@ -21,11 +22,11 @@ CONNECT_REACTION = "bolt-python.reaction_added.slack_connect.json"  # sent from 
 CHANNEL = "C111"
 
 
-def test_an_org_wide_install_answers_a_message_in_any_of_its_workspaces(oauth_app, slack_api, web_site):
-    org = seed_installation(oauth_app, slack_api, enterprise_id="E111", is_enterprise_install=True, bot_user_id="W222")
+def test_an_org_wide_install_answers_a_message_in_any_of_its_workspaces(any_app, slack_api, web_site):
     payload = sdk_event(ORG_MESSAGE, text=f"<{web_site.url('/news/plain-article')}>", ts=slack_api.next_ts())
+    org = installed(any_app, slack_api, payload)  # OAuth: enterprise E111, no team, is_enterprise_install
 
-    assert oauth_app.send.event(payload).status_code == 200
+    assert any_app.send.event(payload).status_code == 200
 
     wait_until_finished(slack_api, CHANNEL, payload["event"]["ts"])
     (summary,) = summaries(slack_api)
@@ -49,16 +50,15 @@ def test_a_grid_workspace_install_is_told_from_another_orgs_workspace_with_the_s
 
 
 def test_a_reaction_in_a_slack_connect_channel_is_answered_by_the_apps_own_installation(
-    oauth_app, slack_api, web_site
+    any_app, slack_api, web_site
 ):
-    ours = seed_installation(oauth_app, slack_api, enterprise_id="E_INSTALLED", team_id="T_INSTALLED",
-                             bot_user_id="W111")
     shared = slack_api.add_message(CHANNEL, text=f"from our partners <{web_site.url('/news/plain-article')}>",
                                    user="W0PARTNER1")
     payload = sdk_event(CONNECT_REACTION, reaction="memo", item={"type": "message", "channel": CHANNEL, "ts": shared},
                         user="W0REACTOR1")
+    ours = installed(any_app, slack_api, payload)  # OAuth: E_INSTALLED / T_INSTALLED, not the sender's org
 
-    assert oauth_app.send.event(payload).status_code == 200
+    assert any_app.send.event(payload).status_code == 200
 
     wait_until_finished(slack_api, CHANNEL, shared)
     assert [post["thread_ts"] for post in summaries(slack_api)] == [shared]
