@@ -281,6 +281,7 @@ class Store:
                     RequestRow.channel == request.channel,
                     RequestRow.status == Status.QUEUED,
                     RequestRow.key != request.key,
+                    RequestRow.url != "",  # a message still being read: its links are the requests that count
                 )
             ).all()
         return any(payload.get("source_ts") == request.source_ts for payload in payloads)

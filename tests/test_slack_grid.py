@@ -1,6 +1,6 @@
-"""Enterprise Grid, org-wide installs and Slack Connect (OAuth mode, and one token where that applies): the worker
-answers with the token of the
-installation Bolt authorized the request with, found by the same keys; when there is none, an admin reads why."""
+"""Enterprise Grid, org-wide installs and Slack Connect (in OAuth mode, and with one token where that applies): the
+worker answers with the token of the installation Bolt authorized the request with, found by the same keys; when
+there is none, an admin reads why."""
 
 from __future__ import annotations
 
