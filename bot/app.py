@@ -7,16 +7,19 @@ application = wsgi(settings)          # what gunicorn serves: /slack/events, /he
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
+import json
 import logging
 import os
 import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 
 from slack_bolt import App, BoltRequest, BoltResponse
 from slack_bolt.adapter.wsgi import SlackRequestHandler
@@ -27,6 +30,8 @@ from slack_sdk.http_retry.builtin_handlers import (
     RateLimitErrorRetryHandler,
     ServerErrorRetryHandler,
 )
+from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+from slack_sdk.signature import SignatureVerifier
 
 from bot import doctor, metrics, oauth
 from bot.cache import SummaryCache
@@ -39,7 +44,7 @@ from bot.request import SummaryRequest
 from bot.spec import SummarySpec
 from bot.store import Store, now
 from bot.summarizers import make_summarizer
-from handlers import commands, home, mentions, messages, reactions, settings, shortcuts
+from handlers import commands, home, mentions, messages, reactions, seen, settings, shortcuts
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +55,20 @@ MAX_BODY_BYTES = 1_000_000  # Slack's requests are a few KB; a big view submissi
 # moment one is let in, the same signature could pass for up to 10 more minutes.
 REPLAY_WINDOW = timedelta(minutes=10)
 SLACK_RETRIES = ("1", "2", "3")  # X-Slack-Retry-Num of Slack's own redeliveries
+# What Bolt and its OAuthSettings read from os.environ when not handed a value. Present but empty, the first
+# two alone turn on Bolt's own file-based OAuth; the app hands Bolt every value from its Settings instead.
+BOLT_ENVIRONMENT = (
+    "SLACK_CLIENT_ID",
+    "SLACK_CLIENT_SECRET",
+    "SLACK_BOT_TOKEN",
+    "SLACK_SIGNING_SECRET",
+    "SLACK_VERIFICATION_TOKEN",
+    "SLACK_SCOPES",
+    "SLACK_USER_SCOPES",
+    "SLACK_REDIRECT_URI",
+    "SLACK_INSTALL_PATH",
+    "SLACK_REDIRECT_URI_PATH",
+)
 
 
 @dataclass(frozen=True)
@@ -68,6 +87,11 @@ class AppContext:
     settings: Settings
     store: Store
     queue: Queue
+    installations: SQLAlchemyInstallationStore | None = None  # OAuth mode: every workspace's token
+
+    def answerable(self, request: SummaryRequest) -> bool:
+        """Whether a worker will find a token for the request (Bolt found one; the lookup must agree)."""
+        return self.installations is None or oauth.bot_token(self.installations, request.authorization) is not None
 
     def delivery(self, client: WebClient) -> Delivery:
         return Delivery(client, self.store)
@@ -138,14 +162,17 @@ def build(settings: Settings, *, work: bool = True) -> tuple[App, AppContext]:
     installations = oauth.installation_store(settings, store)
     client = web_client(settings)
     worker = _worker(settings, store, client, installations) if work else None
-    ctx = AppContext(settings=settings, store=store, queue=Queue(settings, store, worker))
-    app = App(
-        client=client,
-        signing_secret=_secret(settings.slack_signing_secret),
-        request_verification_enabled=settings.slack_signing_secret is not None,
-        process_before_response=False,
-        oauth_settings=oauth.oauth_settings(settings, store, installations) if installations else None,
-    )
+    ctx = AppContext(settings=settings, store=store, queue=Queue(settings, store, worker), installations=installations)
+    if worker:
+        worker.resolve = partial(seen.resolve, ctx)
+    with _bolt_reads_no_environment():
+        app = App(
+            client=client,
+            signing_secret=_secret(settings.slack_signing_secret) or "",
+            request_verification_enabled=settings.slack_signing_secret is not None,
+            process_before_response=False,
+            oauth_settings=oauth.oauth_settings(settings, store, installations) if installations else None,
+        )
     if installations:
         app.enable_token_revocation_listeners()
     app.use(refuse_replays(store))
@@ -153,6 +180,16 @@ def build(settings: Settings, *, work: bool = True) -> tuple[App, AppContext]:
     for door in DOORS:
         door.register(app, ctx)
     return app, ctx
+
+
+@contextlib.contextmanager
+def _bolt_reads_no_environment() -> Iterator[None]:
+    """Hide Bolt's environment variables while it is built: the app's Settings are the only source."""
+    hidden = {name: os.environ.pop(name) for name in BOLT_ENVIRONMENT if name in os.environ}
+    try:
+        yield
+    finally:
+        os.environ.update(hidden)
 
 
 def wsgi(settings: Settings | None = None, *, work: bool = False):
@@ -171,6 +208,7 @@ def http_handler(app: App, store: Store | None = None):
     Bolt would answer it with a 500 and a traceback.
     """
     bolt = SlackRequestHandler(app)
+    verifier = SignatureVerifier(app._signing_secret) if app._signing_secret else None
 
     def application(environ, start_response):
         if environ.get("PATH_INFO") == "/healthz":
@@ -182,6 +220,8 @@ def http_handler(app: App, store: Store | None = None):
         refusal = read_body(environ)
         if refusal:
             return _plain(start_response, *refusal)
+        if rate_limited := app_rate_limited(environ, verifier):
+            return _plain(start_response, *rate_limited)
         return bolt(environ, start_response)
 
     return application
@@ -207,6 +247,33 @@ def read_body(environ: dict) -> tuple[str, str] | None:
     except (ValueError, RecursionError):  # not UTF-8, not JSON, JSON nested past the parser's depth
         parsed = None
     return None if isinstance(parsed, dict) else ("400 Bad Request", "unreadable request body")
+
+
+def app_rate_limited(environ: dict, verifier: SignatureVerifier | None) -> tuple[str, str] | None:
+    """Slack's ``app_rate_limited`` notice (an outer type, not an event_callback: Bolt answers it 404).
+
+    Slack sends it unasked when a workspace's events exceed 30,000 an hour; the events it drops are
+    gone. A signed one is acknowledged and logged for an admin; an unsigned one is refused.
+    """
+    if (environ.get("CONTENT_TYPE") or "").split(";")[0] != "application/json":
+        return None
+    body = environ["wsgi.input"].getvalue()
+    if b"app_rate_limited" not in body:
+        return None
+    notice = json.loads(body)
+    if notice.get("type") != "app_rate_limited":
+        return None
+    headers = {"x-slack-signature": environ.get("HTTP_X_SLACK_SIGNATURE", ""),
+               "x-slack-request-timestamp": environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP", "")}
+    if verifier is not None and not verifier.is_valid_request(body, headers):
+        return "401 Unauthorized", "invalid request"
+    log.warning(
+        "Slack rate-limited this app's events for workspace %s (minute %s): events in that minute were not "
+        "delivered",
+        notice.get("team_id"),
+        notice.get("minute_rate_limited"),
+    )
+    return "200 OK", ""
 
 
 def _plain(start_response, status: str, text: str) -> list[bytes]:
@@ -313,8 +380,11 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
 def run_worker(settings: Settings) -> int:
     """Queue workers only, until SIGTERM or Ctrl-C; many of these can share REDIS_URL and DATABASE_URL."""
     store = Store(settings.effective_database_url)
-    worker = _worker(settings, store, web_client(settings), oauth.installation_store(settings, store))
-    workers = Queue(settings, store, worker).consumer()
+    installations = oauth.installation_store(settings, store)
+    worker = _worker(settings, store, web_client(settings), installations)
+    queue = Queue(settings, store, worker)
+    worker.resolve = partial(seen.resolve, AppContext(settings, store, queue, installations))
+    workers = queue.consumer()
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
@@ -330,11 +400,14 @@ def _worker(settings: Settings, store: Store, client: WebClient, installations=N
     """The worker answers for the one workspace of SLACK_BOT_TOKEN, or for each installed workspace."""
     cache = SummaryCache(store, timedelta(hours=settings.cache_ttl_hours)) if settings.cache_ttl_hours else None
 
-    def delivery_for(team_id: str) -> Delivery:
+    def delivery_for(request: SummaryRequest) -> Delivery:
+        """Raises NotInstalled when no installation answers the request: never another workspace's token."""
         if installations is None:
             return Delivery(client, store)
-        # Never another workspace's token: an uninstalled workspace gets a client Slack will refuse.
-        return Delivery(web_client(settings, oauth.bot_token(installations, team_id) or ""), store)
+        token = oauth.bot_token(installations, request.authorization)
+        if token is None:
+            raise oauth.NotInstalled(request.authorization)
+        return Delivery(web_client(settings, token), store)
 
     return Worker(settings, store, make_summarizer(settings), delivery_for, cache)
 

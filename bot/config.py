@@ -7,6 +7,7 @@ Nothing else in the project reads ``os.environ``: build one :class:`Settings` at
 from __future__ import annotations
 
 import ipaddress
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -24,8 +25,10 @@ def _split_list(value: object) -> object:
 
 
 class Settings(BaseSettings):
-    # An empty variable (`SLACK_CLIENT_ID=`) means unset, everywhere: the default applies.
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore", env_ignore_empty=True)
+    # A variable set but empty (`SLACK_CLIENT_ID=` in a .env) is unset, everywhere.
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", env_ignore_empty=True
+    )
 
     # Summarizer
     summarizer_backend: Backend = "auto"
@@ -82,6 +85,7 @@ class Settings(BaseSettings):
     slack_api_url: str = "https://slack.com/api/"
     summarize_reaction: str = "memo"
     max_links_per_message: int = Field(3, ge=1, le=10)
+    seen_links_hours: float = Field(72.0, gt=0)  # how long the links of messages seen are remembered
 
     @field_validator("fetch_allow_hosts", "admin_user_ids", mode="before")
     @classmethod
@@ -94,6 +98,7 @@ class Settings(BaseSettings):
         "slack_app_token",
         "slack_signing_secret",
         "slack_client_secret",
+        "slack_client_id",
         mode="before",
     )
     @classmethod
@@ -108,6 +113,10 @@ class Settings(BaseSettings):
     def model_cost(self, prompt_tokens: int, completion_tokens: int) -> float:
         """Estimated USD for a model call, from OPENAI_PRICE_INPUT and OPENAI_PRICE_OUTPUT (per million tokens)."""
         return (prompt_tokens * self.openai_price_input + completion_tokens * self.openai_price_output) / 1e6
+
+    @property
+    def seen_links_for(self) -> timedelta:
+        return timedelta(hours=self.seen_links_hours)
 
     @property
     def effective_database_url(self) -> str:

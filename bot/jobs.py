@@ -35,6 +35,14 @@ log = logging.getLogger(__name__)
 GIVE_UP_AFTER = timedelta(days=1)
 
 
+class RetryAfter(Exception):  # noqa: N818 - an instruction to the queue, not a failure
+    """Slack said "not before ``seconds``" (a 429 on a rate-limited method): run the request again then."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"retry after {seconds:.0f} s")
+        self.seconds = seconds
+
+
 def make_huey(settings: Settings) -> Huey:
     if settings.redis_url:
         return RedisHuey("slack-summarizer", url=settings.redis_url, results=False)
@@ -73,7 +81,11 @@ class Queue:
     def _run(self, payload: dict, task=None) -> None:
         if self._work is None:
             raise RuntimeError("this process only enqueues; run `python -m bot worker` to process requests")
-        self._work(SummaryRequest.from_dict(payload), task is None or task.retries == 0)
+        try:
+            self._work(SummaryRequest.from_dict(payload), task is None or task.retries == 0)
+        except RetryAfter as wait:  # not a failure: no retry is spent on it
+            self.store.touch(SummaryRequest.from_dict(payload).key)
+            self._task.schedule(args=(payload,), delay=wait.seconds)
 
     def requeue(self, request: SummaryRequest) -> None:
         self._task(request.to_dict())
@@ -127,8 +139,10 @@ class Worker:
     settings: Settings
     store: Store
     summarizer: Summarizer
-    delivery_for: Callable[[str], Delivery]  # team_id -> Delivery with that workspace's client
+    delivery_for: Callable[[SummaryRequest], Delivery]  # a Delivery with the client of the request's installation
     cache: SummaryCache | None = None
+    # Reads message ``source_ts`` of a request without a URL and queues its links (may raise RetryAfter).
+    resolve: Callable[[SummaryRequest, Delivery], None] | None = None
 
     @logs.with_request_key
     def __call__(self, request: SummaryRequest, last_try: bool) -> None:
@@ -142,7 +156,21 @@ class Worker:
             self.store.release(request.key)  # a retry, or the reaper, may take it at once
 
     def _run(self, request: SummaryRequest, last_try: bool) -> None:
-        delivery = self.delivery_for(request.team_id)
+        try:
+            delivery = self.delivery_for(request)
+        except DeliveryError as exc:  # no installation answers it: nothing can be posted (the lookup logged why)
+            log.error("request %s dropped: %s", request.key, exc.message)
+            self.store.finish(request.key, Status.FAILED)
+            return
+        if not request.url and self.resolve:
+            try:
+                self.resolve(request, delivery)
+            except RetryAfter:
+                if self._still_worth_it(request):
+                    raise
+                log.warning("request %s: Slack refused to show the message for a day; giving up", request.key)
+            self.store.finish(request.key, Status.POSTED)
+            return
         delivery.working(request)
         try:
             summary = summarize_source(request.url, request.spec, self.summarizer, self.settings, cache=self.cache)

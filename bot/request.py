@@ -12,12 +12,38 @@ Door = Literal["message", "reaction", "command", "mention", "shortcut"]
 
 
 @dataclass(frozen=True)
+class Authorization:
+    """Which installation answers a request: what Bolt's authorize looked up when the request came in.
+
+    A worker looks the bot token up again, later, with exactly these keys
+    (``InstallationStore.find_bot(enterprise_id=, team_id=, is_enterprise_install=)``): on Enterprise
+    Grid the workspace alone does not name the installation, and an org-wide install has no team at all.
+    In a Slack Connect channel they are the app's own installation, not the sender's workspace.
+    """
+
+    enterprise_id: str | None = None
+    team_id: str | None = None
+    is_enterprise_install: bool = False
+    user_id: str | None = None  # the user the event was authorized for, when Slack says
+    bot_id: str | None = None
+    bot_user_id: str | None = None
+
+    def describe(self) -> str:
+        """What was looked up, for an admin reading the log."""
+        return (
+            f"enterprise_id={self.enterprise_id or '-'} team_id={self.team_id or '-'} "
+            f"is_enterprise_install={self.is_enterprise_install}"
+        )
+
+
+@dataclass(frozen=True)
 class SummaryRequest:
     """One link to summarize and where the answer goes.
 
     ``thread_ts`` is the thread to reply in; ``None`` only for ``/summarize``, where the worker
     first posts a parent message and replies in its thread. ``source_ts`` is the message that
-    carried the link (status reactions go there), when there is one.
+    carried the link (status reactions go there), when there is one. An empty ``url`` asks the
+    worker to read message ``source_ts`` (one the app has not seen) and queue its links.
     """
 
     url: str
@@ -30,6 +56,7 @@ class SummaryRequest:
     source_ts: str | None = None
     response_url: str | None = None
     event_id: str | None = None  # Slack's id for the delivery that asked (retries share it)
+    auth: Authorization | None = None  # None: the one workspace of SLACK_BOT_TOKEN (or a request queued before)
 
     @property
     def key(self) -> str:
@@ -42,6 +69,14 @@ class SummaryRequest:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    @property
+    def authorization(self) -> Authorization:
+        """The installation to answer with; a request queued before requests carried it names its team only."""
+        return self.auth or Authorization(team_id=self.team_id or None)
+
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> SummaryRequest:
-        return cls(**{**data, "spec": SummarySpec(**data["spec"])})
+        auth = data.get("auth")
+        return cls(
+            **{**data, "spec": SummarySpec(**data["spec"]), "auth": Authorization(**auth) if auth else None}
+        )

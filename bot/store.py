@@ -124,6 +124,28 @@ class SeenRequestRow(Base):
     seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
 
 
+class SeenLinksRow(Base):
+    """The links of a message the app saw, so a reaction or a mention on it needs no history read."""
+
+    __tablename__ = "seen_links"
+
+    team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(32), primary_key=True)
+    ts: Mapped[str] = mapped_column(String(32), primary_key=True)
+    thread_ts: Mapped[str | None] = mapped_column(String(32))
+    links: Mapped[list] = mapped_column(JSON)
+    seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+@dataclass(frozen=True)
+class SeenLinks:
+    """A message as the app saw it go by: where its thread is and the links it carries (maybe none)."""
+
+    ts: str
+    thread_ts: str | None
+    links: list[str]
+
+
 SETTING_FIELDS = ("auto_mode", "reaction", "max_words", "paragraphs", "language")
 
 # What RETENTION_DAYS purges: each table, and the column that says how old a row is. A new table that
@@ -133,6 +155,7 @@ RETAINED = {
     "summary_cache": "created_at",  # article text and summaries
     "usage": "created_at",  # tokens and cost per request, with team, channel and user
     "seen_requests": "seen_at",  # signatures of requests let in (normally gone after 10 minutes)
+    "seen_links": "seen_at",  # links of messages the app saw (normally gone after SEEN_LINKS_HOURS)
 }
 
 
@@ -274,6 +297,7 @@ class Store:
                     RequestRow.channel == request.channel,
                     RequestRow.status == Status.QUEUED,
                     RequestRow.key != request.key,
+                    RequestRow.url != "",  # a message still being read: its links are the requests that count
                 )
             ).all()
         return any(payload.get("source_ts") == request.source_ts for payload in payloads)
@@ -298,6 +322,7 @@ class Store:
                 select(func.count())
                 .select_from(RequestRow)
                 .where(RequestRow.team_id == team_id, RequestRow.user_id == user, RequestRow.created_at >= since)
+                .where(RequestRow.url != "")  # a message still to be read is not a summary (its links will be)
             )
 
     def _update(self, key: str, **values) -> None:
@@ -319,6 +344,40 @@ class Store:
             return True
         except IntegrityError:
             return False
+
+    # -- links of messages seen ---------------------------------------------------------------
+
+    def remember_links(self, team_id: str, channel: str, message: SeenLinks, keep: timedelta) -> None:
+        """Remember (or update, after an edit) a message's links; forget those seen longer than ``keep`` ago."""
+        moment = now()
+        with self._session.begin() as session:
+            session.execute(delete(SeenLinksRow).where(SeenLinksRow.seen_at < moment - keep))
+            session.merge(
+                SeenLinksRow(
+                    team_id=team_id,
+                    channel=channel,
+                    ts=message.ts,
+                    thread_ts=message.thread_ts,
+                    links=list(message.links),
+                    seen_at=moment,
+                )
+            )
+
+    def seen_links(self, team_id: str, channel: str, ts: str, keep: timedelta) -> SeenLinks | None:
+        """The message's links if the app saw it within ``keep``; None for a message it must read from Slack."""
+        with self._session() as session:
+            row = session.get(SeenLinksRow, (team_id, channel, ts))
+            if row is None or _aware(row.seen_at) < now() - keep:
+                return None
+            return SeenLinks(ts=row.ts, thread_ts=row.thread_ts, links=list(row.links))
+
+    def forget_links(self, team_id: str, channel: str, ts: str) -> None:
+        with self._session.begin() as session:
+            session.execute(
+                delete(SeenLinksRow).where(
+                    SeenLinksRow.team_id == team_id, SeenLinksRow.channel == channel, SeenLinksRow.ts == ts
+                )
+            )
 
     # -- settings -----------------------------------------------------------------------------
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
 from bot.errors import InputError
 from bot.render import escape_mrkdwn, mrkdwn_link
 from bot.request import SummaryRequest
-from handlers.common import COMMAND, accept, parse_ask, usage
+from handlers.common import COMMAND, accept, authorization, parse_ask, usage
 from handlers.settings import open_settings
 
 if TYPE_CHECKING:
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 def register(app: App, ctx: AppContext) -> None:
     @app.command(COMMAND)
-    def on_command(ack: Ack, command: dict, client: WebClient) -> None:
+    def on_command(ack: Ack, command: dict, client: WebClient, context: BoltContext) -> None:
         text = command.get("text", "").strip()
         words = text.lower().split()
         team, channel = command.get("team_id", ""), command["channel_id"]
@@ -50,6 +50,7 @@ def register(app: App, ctx: AppContext) -> None:
             spec=ask.spec,
             response_url=command.get("response_url"),
             event_id=command.get("trigger_id"),
+            auth=authorization(context),
         )
         if accept(ctx, client, request):
             ack()  # refused: accept() told the person why

@@ -7,14 +7,16 @@ import re
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
+from slack_bolt import BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot import logs, metrics
 from bot.errors import InputError
 from bot.links import find_links_in_text
+from bot.oauth import NOT_INSTALLED
 from bot.render import escape_mrkdwn, render_usage
-from bot.request import SummaryRequest
+from bot.request import Authorization, SummaryRequest
 from bot.spec import SummarySpec
 
 if TYPE_CHECKING:
@@ -63,6 +65,37 @@ def _number(name: str, value: str) -> int:
     return int(value)
 
 
+def authorization(context: BoltContext) -> Authorization:
+    """What Bolt's authorize looked the installation up with (and what it found), for the worker to do the same."""
+    found = context.authorize_result
+    return Authorization(
+        enterprise_id=context.enterprise_id,
+        team_id=context.team_id,
+        is_enterprise_install=bool(context.is_enterprise_install),
+        user_id=found.user_id if found else None,
+        bot_id=found.bot_id if found else None,
+        bot_user_id=(found.bot_user_id if found else None) or context.bot_user_id,
+    )
+
+
+def workspace(context: BoltContext, body: dict) -> str:
+    """The workspace a request comes from; with an org-wide install Bolt's context names no team."""
+    team = body.get("team")
+    return (
+        context.team_id
+        or body.get("team_id")
+        or (team.get("id") if isinstance(team, dict) else team)
+        or (body.get("user") or {}).get("team_id")
+        or (body.get("event") or {}).get("team")
+        or ""
+    )
+
+
+def is_bot(event: dict) -> bool:
+    """A message or mention a bot or an integration posted (the app answers people only)."""
+    return bool(event.get("bot_id") or event.get("bot_profile")) or event.get("subtype") == "bot_message"
+
+
 @logs.with_request_key
 def accept(ctx: AppContext, client: WebClient, request: SummaryRequest) -> str | None:
     """Queue the request once. A second ask (not a retry of the first) gets a pointer to the answer;
@@ -76,6 +109,9 @@ def accept(ctx: AppContext, client: WebClient, request: SummaryRequest) -> str |
             ctx.delivery(client).earlier(request, earlier)
             metrics.received(request, "earlier")
         return None
+    if not ctx.answerable(request):  # Bolt found a token the worker will not: say so now, while one works
+        tell(client, request.channel, request.user, f":warning: {NOT_INSTALLED}", request.thread_ts)
+        return NOT_INSTALLED
     if ctx.store.progress(request.key) is None and (refusal := ctx.guard.refusal(request)):
         tell(client, request.channel, request.user, f":warning: {refusal}", request.thread_ts)
         metrics.received(request, "refused")

@@ -10,7 +10,7 @@ from slack_sdk import WebClient
 
 from bot.render import render_usage
 from bot.store import UsageTotals, now
-from handlers.common import COMMAND
+from handlers.common import COMMAND, workspace
 from handlers.settings import OPEN_WORKSPACE_SETTINGS, describe, is_admin
 
 if TYPE_CHECKING:
@@ -19,10 +19,10 @@ if TYPE_CHECKING:
 
 def register(app: App, ctx: AppContext) -> None:
     @app.event("app_home_opened")
-    def on_home_opened(event: dict, client: WebClient, context: BoltContext) -> None:
+    def on_home_opened(event: dict, body: dict, client: WebClient, context: BoltContext) -> None:
         if event.get("tab") != "home":
             return
-        user, team = event["user"], context.team_id or ""
+        user, team = event["user"], workspace(context, body)
         client.views_publish(user_id=user, view=home_view(ctx, team, user, is_admin(ctx, client, user)))
 
 

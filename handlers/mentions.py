@@ -9,10 +9,9 @@ from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 
 from bot.errors import InputError
-from bot.links import find_links
 from bot.request import SummaryRequest
-from handlers.common import accept_links, parse_ask, tell, usage
-from handlers.reactions import read_message
+from handlers import seen
+from handlers.common import accept_links, authorization, is_bot, parse_ask, tell, usage, workspace
 
 if TYPE_CHECKING:
     from bot.app import AppContext
@@ -21,7 +20,9 @@ if TYPE_CHECKING:
 def register(app: App, ctx: AppContext) -> None:
     @app.event("app_mention")
     def on_mention(event: dict, body: dict, client: WebClient, context: BoltContext) -> None:
-        channel, user, team = event["channel"], event.get("user"), context.team_id or ""
+        if is_bot(event):  # as in channels: a bot's mention has no person to answer or to count
+            return
+        channel, user, team = event["channel"], event.get("user"), workspace(context, body)
         thread_ts = event.get("thread_ts") or event["ts"]
         text = re.sub(r"<@[A-Z0-9]+>", " ", event.get("text", ""))
         if text.strip().lower() == "help":
@@ -32,12 +33,7 @@ def register(app: App, ctx: AppContext) -> None:
         except InputError as exc:
             tell(client, channel, user, f":warning: {exc.message}", thread_ts)
             return
-        source_ts, urls = event["ts"], ask.urls
-        if not urls and event.get("thread_ts"):
-            parent = read_message(client, channel, event["thread_ts"])
-            source_ts = event["thread_ts"]
-            urls = find_links(parent, limit=ctx.settings.max_links_per_message) if parent else []
-        if not urls:
+        if not ask.urls and not event.get("thread_ts"):
             tell(client, channel, user, "I need a link to summarize.\n\n" + usage(ctx, team, channel), thread_ts)
             return
         template = SummaryRequest(
@@ -48,7 +44,11 @@ def register(app: App, ctx: AppContext) -> None:
             door="mention",
             spec=ask.spec,
             thread_ts=thread_ts,
-            source_ts=source_ts,
+            source_ts=event["ts"],
             event_id=body.get("event_id"),
+            auth=authorization(context),
         )
-        accept_links(ctx, client, urls, template)
+        if ask.urls:
+            accept_links(ctx, client, ask.urls, template)
+        else:  # `@app` in a thread: the links of its parent
+            seen.ask_about(ctx, client, template, event["thread_ts"])

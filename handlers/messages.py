@@ -9,25 +9,29 @@ from slack_sdk import WebClient
 
 from bot.links import find_links
 from bot.request import SummaryRequest
-from handlers.common import accept_links
+from handlers import seen
+from handlers.common import accept_links, authorization, is_bot, workspace
 
 if TYPE_CHECKING:
     from bot.app import AppContext
 
-HUMAN_SUBTYPES = {None, "thread_broadcast"}
+# A person's new message: plain, sent to the channel from a thread, with a file attached, or `/me`.
+HUMAN_SUBTYPES = {None, "thread_broadcast", "file_share", "me_message"}
 
 
 def register(app: App, ctx: AppContext) -> None:
     @app.event("message")
     def on_message(event: dict, body: dict, client: WebClient, context: BoltContext) -> None:
+        team = workspace(context, body)
+        seen.remember(ctx, team, event)  # automatic mode or not: a reaction or mention may come later
         if not is_human_post(event, context):
             return
-        preferences = ctx.preferences(context.team_id, event["channel"])
+        preferences = ctx.preferences(team, event["channel"])
         if not preferences.auto_mode:
             return
         template = SummaryRequest(
             url="",
-            team_id=context.team_id or "",
+            team_id=team,
             channel=event["channel"],
             user=event.get("user"),
             door="message",
@@ -35,6 +39,7 @@ def register(app: App, ctx: AppContext) -> None:
             thread_ts=event.get("thread_ts") or event["ts"],
             source_ts=event["ts"],
             event_id=body.get("event_id"),
+            auth=authorization(context),
         )
         accept_links(ctx, client, find_links(event, limit=ctx.settings.max_links_per_message), template)
 
@@ -42,7 +47,7 @@ def register(app: App, ctx: AppContext) -> None:
 def is_human_post(event: dict, context: BoltContext) -> bool:
     """A person's new message: not a bot, not an edit or an unfurl (message_changed), not one that
     mentions the app (the mention door answers those)."""
-    if event.get("subtype") not in HUMAN_SUBTYPES or event.get("bot_id") or event.get("bot_profile"):
+    if event.get("subtype") not in HUMAN_SUBTYPES or is_bot(event):
         return False
     if context.bot_user_id and f"<@{context.bot_user_id}>" in event.get("text", ""):
         return False

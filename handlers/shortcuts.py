@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
 from bot.links import find_links
 from bot.request import SummaryRequest
-from handlers.common import accept_links
+from handlers.common import accept_links, authorization, workspace
 
 if TYPE_CHECKING:
     from bot.app import AppContext
@@ -19,10 +19,10 @@ CALLBACK_ID = "summarize_message"
 
 def register(app: App, ctx: AppContext) -> None:
     @app.shortcut(CALLBACK_ID)
-    def on_shortcut(ack: Ack, shortcut: dict, client: WebClient, respond: Respond) -> None:
+    def on_shortcut(ack: Ack, shortcut: dict, client: WebClient, respond: Respond, context: BoltContext) -> None:
         ack()
         message, channel = shortcut.get("message", {}), shortcut["channel"]["id"]
-        team = (shortcut.get("team") or {}).get("id", "")
+        team = workspace(context, shortcut)
         urls = find_links(message, limit=ctx.settings.max_links_per_message)
         if not urls:
             respond(text="I couldn't find a web link in that message.", response_type="ephemeral")
@@ -38,5 +38,6 @@ def register(app: App, ctx: AppContext) -> None:
             source_ts=message["ts"],
             response_url=shortcut.get("response_url"),
             event_id=shortcut.get("trigger_id"),
+            auth=authorization(context),
         )
         accept_links(ctx, client, urls, template)

@@ -14,6 +14,7 @@ pytest_plugins = [
     "tests.fixtures.slack",
     "tests.fixtures.app",
     "tests.fixtures.services",
+    "tests.fixtures.installations",
 ]
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"

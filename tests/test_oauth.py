@@ -11,11 +11,11 @@ import uuid
 
 import pytest
 import requests
-from pydantic import SecretStr
 from sqlalchemy import inspect
 
 from bot import oauth
-from tests.fixtures.app import post_link, running_app, summaries, wait_until_finished
+from bot.request import Authorization
+from tests.fixtures.app import post_link, summaries, wait_until_finished
 from tests.fixtures.slack import BOT_TOKEN, CLIENT_ID, CLIENT_SECRET, Workspace
 from tests.fixtures.slack_payloads import event_payload
 
@@ -23,20 +23,6 @@ ACME = Workspace(team_id="T0ACME0001", team="Acme", domain="acme", bot_user_id="
 GLOBEX = Workspace(team_id="T0GLOBEX01", team="Globex", domain="globex", bot_user_id="U0GLOBBOT1", bot_id="B0GLOBBOT1")
 CHANNEL = "C0NEWS0001"
 STATE_COOKIE = "slack-app-oauth-state"
-
-
-@pytest.fixture
-def oauth_settings(app_settings):
-    """OAuth mode: client id and secret, no single SLACK_BOT_TOKEN."""
-    return app_settings.model_copy(
-        update={"slack_client_id": CLIENT_ID, "slack_client_secret": SecretStr(CLIENT_SECRET), "slack_bot_token": None}
-    )
-
-
-@pytest.fixture
-def oauth_app(oauth_settings):
-    with running_app(oauth_settings) as app:
-        yield app
 
 
 def begin_install(app) -> tuple[requests.Response, str]:
@@ -126,7 +112,7 @@ def test_the_redirect_exchanges_the_code_and_stores_the_installation(oauth_app, 
     (exchange,) = slack_api.calls("oauth.v2.access")
     assert exchange.error is None and exchange.token == f"{CLIENT_ID}:{CLIENT_SECRET}"  # HTTP Basic, on the wire
     installations = oauth.installation_store(oauth_settings, oauth_app.ctx.store)
-    assert oauth.bot_token(installations, ACME.team_id) == token_of(slack_api, ACME)
+    assert oauth.bot_token(installations, Authorization(team_id=ACME.team_id)) == token_of(slack_api, ACME)
 
 
 def test_a_redirect_without_the_state_cookie_installs_nothing(oauth_app, slack_api):
@@ -250,7 +236,9 @@ def test_a_workspace_can_install_again_after_uninstalling(oauth_app, slack_api, 
 
 
 def _installed_bot(app, workspace: Workspace):
-    return oauth.bot_token(oauth.installation_store(app.ctx.settings, app.ctx.store), workspace.team_id)
+    return oauth.bot_token(
+        oauth.installation_store(app.ctx.settings, app.ctx.store), Authorization(team_id=workspace.team_id)
+    )
 
 
 # -- single-workspace mode -----------------------------------------------------------------------------
