@@ -1,7 +1,7 @@
 # The Slack app over HTTP (`python -m bot serve`, port 3000). Build: docker build -t slack-summarizer .
 # Run alone (SQLite queue and store in /data): docker run --env-file .env -p 3000:3000 -v data:/data slack-summarizer
 # With Redis, PostgreSQL and separate workers: compose.yaml.
-FROM python:3.12-slim
+FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
