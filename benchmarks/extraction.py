@@ -142,7 +142,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, default=0, help="only the first N pages (quick look)")
     args = parser.parse_args(argv)
     if not (args.shared / "bench" / "extraction" / "evaluate.py").is_file():
-        parser.error(f"no bench/extraction/evaluate.py under {args.shared}; pass --shared DIR")
+        raise SystemExit(f"benchmark data not found: {args.shared}/bench/extraction is the team's shared folder "
+                         "(not in this repository); put shared/ beside this clone or pass --shared DIR")
     if importlib.util.find_spec("readability") is None:
         parser.error("the readability-lxml baseline is missing: pip install -U pip && pip install -e '.[dev,bench]'")
     rounds = max(1, args.rounds)

@@ -44,6 +44,8 @@ def settings(tmp_path: Path) -> Settings:
 
 @pytest.fixture(scope="session")
 def shared_dir() -> Path:
+    """The team's shared folder beside the clone, for the few tests on its benchmark data or its own spec
+    checker; everything else the suite needs is vendored under tests/data."""
     if not SHARED.is_dir():
-        pytest.skip(f"shared material not found at {SHARED}")
+        pytest.skip(f"needs the team's shared/ folder (benchmark data, spec checker), not found at {SHARED}")
     return SHARED

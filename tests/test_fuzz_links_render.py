@@ -4,9 +4,6 @@ parsed, so there it must arrive exactly as written)."""
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -15,15 +12,14 @@ from bot.links import find_links, find_links_in_text, is_slack_url, normalize_ur
 from bot.render import SlackMessage, escape_mrkdwn, fit_text, mrkdwn_len, render_summary
 from bot.spec import SummarySpec
 from bot.summarizers.base import Summary
+from tests.fixtures.slack_validator import load_limits
 
-# Slack's numbers from the shared spec copy when present (CI has it), else the same cited values.
-LIMITS_FILE = Path(__file__).resolve().parents[2] / "shared" / "specs" / "slack" / "limits.json"
-LIMITS = json.loads(LIMITS_FILE.read_text(encoding="utf-8")) if LIMITS_FILE.exists() else {"block_kit": {}}
-BK = {name: entry["value"] for name, entry in LIMITS["block_kit"].items() if isinstance(entry, dict)}
-MAX_BLOCKS = BK.get("blocks_per_message", 50)
-MAX_SECTION = BK.get("section_text_max_chars", 3000)
-MAX_HEADER = BK.get("header_text_max_chars", 150)
-MAX_CONTEXT_ELEMENTS = BK.get("context_elements_max_items", 10)
+# Slack's numbers, as cited in the vendored tests/data/slack/limits.json.
+BK = load_limits().block_kit
+MAX_BLOCKS = BK["blocks_per_message"]
+MAX_SECTION = BK["section_text_max_chars"]
+MAX_HEADER = BK["header_text_max_chars"]
+MAX_CONTEXT_ELEMENTS = BK["context_elements_max_items"]
 MAX_TEXT = 4000
 SOURCE_URL = "https://news.example/a?b=1&c=2"
 

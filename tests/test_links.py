@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import pytest
 
 from bot.links import find_links, find_links_in_text, is_slack_url, normalize_url
+from tests.fixtures.slack_payloads import load_payload
 
 
 @pytest.fixture
-def payload_event(shared_dir: Path):
-    """The ``event`` of a real (or documented) Slack payload from shared/specs/slack/payloads."""
+def payload_event():
+    """The ``event`` of a real (or documented) Slack payload from tests/data/slack/payloads."""
 
     def load(name: str) -> dict:
-        body = json.loads((shared_dir / "specs" / "slack" / "payloads" / name).read_text(encoding="utf-8"))
-        return body["event"]
+        return load_payload(name)["event"]
 
     return load
 

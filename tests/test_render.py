@@ -6,12 +6,8 @@ inert, and it must show the article's characters exactly as written."""
 
 from __future__ import annotations
 
-import json
 import re
-import subprocess
-import sys
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 
@@ -29,6 +25,7 @@ from bot.render import (
 )
 from bot.spec import SummarySpec
 from bot.summarizers.base import Summary
+from tests.fixtures.slack_validator import check_calls
 
 INJECTIONS = ["<!channel>", "<!here>", "<@U123>", "<#C123>", "<https://evil.example|docs>", "<!subteam^S1>"]
 EMPHASIS = "*bold* _it_ ~strike~ `code` ```block``` :smile: &amp;"
@@ -65,23 +62,18 @@ def make_summary(article: Article):
 
 
 @pytest.fixture
-def check_slack_calls(shared_dir: Path, tmp_path: Path):
-    """Runs shared/tools/check_slack_calls.py on messages posted in a thread; returns its output."""
-    checker = shared_dir / "tools" / "check_slack_calls.py"
+def check_slack_calls():
+    """Checks messages as posted in a thread, as Slack would (tests/fixtures/slack_validator): no problem,
+    not even a warning."""
 
-    def check(messages: list[SlackMessage]) -> str:
-        log = tmp_path / "calls.jsonl"
-        with log.open("w", encoding="utf-8") as out:
-            for message in messages:
-                args = {"channel": "C1", "thread_ts": "1.1", "text": message.text, "blocks": message.blocks}
-                out.write(json.dumps({"method": "chat.postMessage", "args": args}) + "\n")
-        result = subprocess.run(
-            [sys.executable, str(checker), str(log)], capture_output=True, text=True, timeout=60
-        )
-        assert result.returncode == 0, result.stdout + result.stderr
-        assert "WARNING" not in result.stdout, result.stdout
-        assert f"{len(messages)} calls checked, 0 violations" in result.stdout
-        return result.stdout
+    def check(messages: list[SlackMessage]) -> None:
+        records = [
+            {"method": "chat.postMessage",
+             "args": {"channel": "C1", "thread_ts": "1.1", "text": message.text, "blocks": message.blocks}}
+            for message in messages
+        ]
+        problems = check_calls(records)
+        assert not problems, "\n".join(map(str, problems))
 
     return check
 
