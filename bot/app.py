@@ -22,16 +22,11 @@ from slack_bolt import App, BoltRequest, BoltResponse
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_bolt.request.internals import parse_body
 from slack_sdk import WebClient
-from slack_sdk.http_retry.builtin_handlers import (
-    ConnectionErrorRetryHandler,
-    RateLimitErrorRetryHandler,
-    ServerErrorRetryHandler,
-)
 
 from bot import oauth
 from bot.cache import SummaryCache
 from bot.config import Settings
-from bot.deliver import Delivery
+from bot.deliver import Delivery, retry_handlers
 from bot.errors import InputError
 from bot.guard import Guard
 from bot.jobs import Queue, Worker
@@ -108,15 +103,11 @@ class AppContext:
 
 
 def web_client(settings: Settings, token: str | None = None) -> WebClient:
-    """Every Web API client the app makes: SLACK_API_URL, and retries for 429s, 5xx and dropped connections."""
+    """Every Web API client the app makes: SLACK_API_URL, and the retries that cannot post twice."""
     return WebClient(
         token=token or _secret(settings.slack_bot_token),
         base_url=settings.slack_api_url,
-        retry_handlers=[
-            ConnectionErrorRetryHandler(max_retry_count=2),
-            RateLimitErrorRetryHandler(max_retry_count=3),
-            ServerErrorRetryHandler(max_retry_count=2),
-        ],
+        retry_handlers=retry_handlers(),
     )
 
 
