@@ -1,7 +1,7 @@
 """Build the Bolt app and run it: Socket Mode (`run`), HTTP (`serve`) or queue workers only (`worker`).
 
 app, ctx = build(settings)            # the Bolt app with every door registered
-application = wsgi(settings)          # what gunicorn serves: /slack/events and /healthz
+application = wsgi(settings)          # what `serve` (waitress) serves: /slack/events and /healthz
 """
 
 from __future__ import annotations
@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import io
 import logging
-import os
 import signal
 import subprocess
 import sys
@@ -147,7 +146,7 @@ def build(settings: Settings, *, work: bool = True) -> tuple[App, AppContext]:
 
 
 def wsgi(settings: Settings | None = None, *, work: bool = False):
-    """The WSGI application gunicorn serves (see :func:`http_handler`)."""
+    """The WSGI application `serve` runs (see :func:`http_handler`); any WSGI server can run it too."""
     settings = settings or Settings()
     require_credentials(settings, http=True)
     app, _ctx = build(settings, work=work)
@@ -262,35 +261,59 @@ def run_socket_mode(settings: Settings) -> int:
 
 
 def serve(settings: Settings, args: argparse.Namespace) -> int:
-    """Gunicorn (gthread workers) answers Slack; one `python -m bot worker` child runs the queue,
-    unless --no-queue-workers (scale-out: workers run on their own machines)."""
-    from gunicorn.app.base import BaseApplication
-
-    require_credentials(settings, http=True)  # in the parent, before any worker starts
-    parent = os.getpid()
+    """The HTTP server answers Slack (:func:`_http_server`); one `python -m bot worker` child runs the
+    queue, unless --no-queue-workers (scale-out: workers run on their own machines)."""
+    require_credentials(settings, http=True)  # before the worker child starts
     queue_workers = None
     if not args.no_queue_workers:
         queue_workers = subprocess.Popen([sys.executable, "-m", "bot", "worker"] + (["-v"] if args.verbose else []))
-
-    class Gunicorn(BaseApplication):
-        def load_config(self) -> None:
-            self.cfg.set("bind", f"{args.host}:{args.port}")
-            self.cfg.set("workers", args.workers)
-            self.cfg.set("worker_class", "gthread")
-            self.cfg.set("threads", 8)
-            self.cfg.set("accesslog", "-" if args.verbose else None)
-            self.cfg.set("control_socket_disable", True)
-
-        def load(self):
-            return wsgi(settings)
-
     try:
-        Gunicorn().run()
+        _http_server(settings, args)
     finally:
-        if queue_workers and os.getpid() == parent:  # gunicorn's forked workers unwind through here too
+        if queue_workers:
             queue_workers.terminate()
             queue_workers.wait(timeout=30)
     return 0
+
+
+# Waitress reads each request whole (headers and body) in its event loop, and only then gives it to a
+# thread: clients that send slowly, or connect and send nothing, hold a socket each and no thread, so
+# Slack's signed requests keep being acked within its 3 seconds (gunicorn's gthread workers give a
+# thread to a connection as soon as it sends a byte: 16 slow clients held them all). The connection
+# limit bounds the sockets held open; a reverse proxy in front bounds them per client (README).
+SERVER_CONNECTIONS = 1000  # open connections waitress keeps before it stops accepting (file descriptors)
+IDLE_CONNECTION_TIMEOUT = 30  # seconds a connection may stay silent before waitress closes it
+
+
+def http_server(application, host: str, port: int, threads: int):
+    """The waitress server for ``application``, bound and ready to ``run()``."""
+    from waitress import create_server
+
+    return create_server(
+        application,
+        host=host,
+        port=port,
+        threads=threads,
+        connection_limit=SERVER_CONNECTIONS,
+        channel_timeout=IDLE_CONNECTION_TIMEOUT,
+        max_request_body_size=MAX_BODY_BYTES,
+        clear_untrusted_proxy_headers=True,
+        ident="slack-summarizer",
+    )
+
+
+def _http_server(settings: Settings, args: argparse.Namespace) -> None:
+    """Serve Slack's requests until SIGTERM or Ctrl-C; requests already read are answered first."""
+    if args.workers != 1:
+        log.warning("--workers is ignored: one process serves (waitress threads); run replicas to scale out")
+    server = http_server(wsgi(settings), args.host, args.port, args.threads)
+    signal.signal(signal.SIGTERM, _exit)
+    log.warning("serving Slack's requests on http://%s:%s/slack/events", args.host, server.effective_port)
+    server.run()  # returns on SystemExit or KeyboardInterrupt, once its threads are done
+
+
+def _exit(*_) -> None:
+    raise SystemExit(0)
 
 
 def run_worker(settings: Settings) -> int:
