@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -306,10 +307,29 @@ def _http_server(settings: Settings, args: argparse.Namespace) -> None:
     """Serve Slack's requests until SIGTERM or Ctrl-C; requests already read are answered first."""
     if args.workers != 1:
         log.warning("--workers is ignored: one process serves (waitress threads); run replicas to scale out")
-    server = http_server(wsgi(settings), args.host, args.port, args.threads)
+    application = wsgi(settings)
+    server = http_server(access_log(application) if args.verbose else application, args.host, args.port, args.threads)
     signal.signal(signal.SIGTERM, _exit)
     log.warning("serving Slack's requests on http://%s:%s/slack/events", args.host, server.effective_port)
     server.run()  # returns on SystemExit or KeyboardInterrupt, once its threads are done
+
+
+def access_log(application):
+    """One log line per request, as gunicorn's access log had: never the query string (OAuth codes)."""
+    access = logging.getLogger("bot.access")
+
+    def logged(environ, start_response):
+        started = time.monotonic()
+
+        def recording(status, headers, *exc_info):
+            access.info('%s "%s %s %s" %s %.1f ms', environ.get("REMOTE_ADDR", "-"), environ.get("REQUEST_METHOD"),
+                        environ.get("PATH_INFO"), environ.get("SERVER_PROTOCOL"), status.split(" ")[0],
+                        1000 * (time.monotonic() - started))
+            return start_response(status, headers, *exc_info)
+
+        return application(environ, recording)
+
+    return logged
 
 
 def _exit(*_) -> None:
