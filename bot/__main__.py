@@ -1,6 +1,6 @@
 """`python -m bot` and the `slack-summarizer` command.
 
-`serve` runs several processes (gunicorn's workers, a queue worker): their metrics are added up through
+`serve` runs several processes (the HTTP server, its queue worker child): their metrics are added up through
 files in PROMETHEUS_MULTIPROC_DIR, which must be set before anything imports prometheus_client (it picks
 its mode at import). So it is set here, first: a fresh directory unless the operator chose one, which
 is emptied (stale files from an earlier run would count twice). Child processes inherit it.

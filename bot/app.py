@@ -1,7 +1,7 @@
 """Build the Bolt app and run it: Socket Mode (`run`), HTTP (`serve`) or queue workers only (`worker`).
 
 app, ctx = build(settings)            # the Bolt app with every door registered
-application = wsgi(settings)          # what gunicorn serves: /slack/events, /healthz and /metrics
+application = wsgi(settings)          # what `serve` (waitress) serves: /slack/events, /healthz and /metrics
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -25,18 +26,13 @@ from slack_bolt import App, BoltRequest, BoltResponse
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_bolt.request.internals import parse_body
 from slack_sdk import WebClient
-from slack_sdk.http_retry.builtin_handlers import (
-    ConnectionErrorRetryHandler,
-    RateLimitErrorRetryHandler,
-    ServerErrorRetryHandler,
-)
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from slack_sdk.signature import SignatureVerifier
 
 from bot import doctor, metrics, oauth
 from bot.cache import SummaryCache
 from bot.config import Settings
-from bot.deliver import Delivery
+from bot.deliver import Delivery, retry_handlers
 from bot.errors import InputError
 from bot.guard import Guard
 from bot.jobs import Queue, Worker
@@ -132,15 +128,11 @@ class AppContext:
 
 
 def web_client(settings: Settings, token: str | None = None) -> WebClient:
-    """Every Web API client the app makes: SLACK_API_URL, and retries for 429s, 5xx and dropped connections."""
+    """Every Web API client the app makes: SLACK_API_URL, and the retries that cannot post twice."""
     return WebClient(
         token=token or _secret(settings.slack_bot_token),
         base_url=settings.slack_api_url,
-        retry_handlers=[
-            ConnectionErrorRetryHandler(max_retry_count=2),
-            RateLimitErrorRetryHandler(max_retry_count=3),
-            ServerErrorRetryHandler(max_retry_count=2),
-        ],
+        retry_handlers=retry_handlers(),
     )
 
 
@@ -193,7 +185,7 @@ def _bolt_reads_no_environment() -> Iterator[None]:
 
 
 def wsgi(settings: Settings | None = None, *, work: bool = False):
-    """The WSGI application gunicorn serves (see :func:`http_handler`)."""
+    """The WSGI application `serve` runs (see :func:`http_handler`); any WSGI server can run it too."""
     settings = settings or Settings()
     require_credentials(settings, http=True)
     app, ctx = build(settings, work=work)
@@ -346,35 +338,78 @@ def run_socket_mode(settings: Settings) -> int:
 
 
 def serve(settings: Settings, args: argparse.Namespace) -> int:
-    """Gunicorn (gthread workers) answers Slack; one `python -m bot worker` child runs the queue,
-    unless --no-queue-workers (scale-out: workers run on their own machines)."""
-    from gunicorn.app.base import BaseApplication
-
-    require_credentials(settings, http=True)  # in the parent, before any worker starts
-    parent = os.getpid()
+    """The HTTP server answers Slack (:func:`_http_server`); one `python -m bot worker` child runs the
+    queue, unless --no-queue-workers (scale-out: workers run on their own machines)."""
+    require_credentials(settings, http=True)  # before the worker child starts
     queue_workers = None
     if not args.no_queue_workers:
         queue_workers = subprocess.Popen([sys.executable, "-m", "bot", "worker"] + (["-v"] if args.verbose else []))
-
-    class Gunicorn(BaseApplication):
-        def load_config(self) -> None:
-            self.cfg.set("bind", f"{args.host}:{args.port}")
-            self.cfg.set("workers", args.workers)
-            self.cfg.set("worker_class", "gthread")
-            self.cfg.set("threads", 8)
-            self.cfg.set("accesslog", "-" if args.verbose else None)
-            self.cfg.set("control_socket_disable", True)
-
-        def load(self):
-            return wsgi(settings)
-
     try:
-        Gunicorn().run()
+        _http_server(settings, args)
     finally:
-        if queue_workers and os.getpid() == parent:  # gunicorn's forked workers unwind through here too
+        if queue_workers:
             queue_workers.terminate()
             queue_workers.wait(timeout=30)
     return 0
+
+
+# Waitress reads each request whole (headers and body) in its event loop, and only then gives it to a
+# thread: clients that send slowly, or connect and send nothing, hold a socket each and no thread, so
+# Slack's signed requests keep being acked within its 3 seconds (gunicorn's gthread workers give a
+# thread to a connection as soon as it sends a byte: 16 slow clients held them all). The connection
+# limit bounds the sockets held open; a reverse proxy in front bounds them per client (README).
+SERVER_CONNECTIONS = 1000  # open connections waitress keeps before it stops accepting (file descriptors)
+IDLE_CONNECTION_TIMEOUT = 30  # seconds a connection may stay silent before waitress closes it
+
+
+def http_server(application, host: str, port: int, threads: int):
+    """The waitress server for ``application``, bound and ready to ``run()``."""
+    from waitress import create_server
+
+    return create_server(
+        application,
+        host=host,
+        port=port,
+        threads=threads,
+        connection_limit=SERVER_CONNECTIONS,
+        channel_timeout=IDLE_CONNECTION_TIMEOUT,
+        max_request_body_size=MAX_BODY_BYTES,
+        clear_untrusted_proxy_headers=True,
+        ident="slack-summarizer",
+    )
+
+
+def _http_server(settings: Settings, args: argparse.Namespace) -> None:
+    """Serve Slack's requests until SIGTERM or Ctrl-C; requests already read are answered first."""
+    if args.workers != 1:
+        log.warning("--workers is ignored: one process serves (waitress threads); run replicas to scale out")
+    application = wsgi(settings)
+    server = http_server(access_log(application) if args.verbose else application, args.host, args.port, args.threads)
+    signal.signal(signal.SIGTERM, _exit)
+    log.warning("serving Slack's requests on http://%s:%s/slack/events", args.host, server.effective_port)
+    server.run()  # returns on SystemExit or KeyboardInterrupt, once its threads are done
+
+
+def access_log(application):
+    """One log line per request, as gunicorn's access log had: never the query string (OAuth codes)."""
+    access = logging.getLogger("bot.access")
+
+    def logged(environ, start_response):
+        started = time.monotonic()
+
+        def recording(status, headers, *exc_info):
+            access.info('%s "%s %s %s" %s %.1f ms', environ.get("REMOTE_ADDR", "-"), environ.get("REQUEST_METHOD"),
+                        environ.get("PATH_INFO"), environ.get("SERVER_PROTOCOL"), status.split(" ")[0],
+                        1000 * (time.monotonic() - started))
+            return start_response(status, headers, *exc_info)
+
+        return application(environ, recording)
+
+    return logged
+
+
+def _exit(*_) -> None:
+    raise SystemExit(0)
 
 
 def run_worker(settings: Settings) -> int:

@@ -46,7 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     for name, help_text in (
         ("run", "run the Slack app in Socket Mode with in-process workers (one machine)"),
-        ("serve", "serve Slack's HTTP requests (events, commands, interactivity) behind gunicorn"),
+        ("serve", "serve Slack's HTTP requests (events, commands, interactivity) with waitress"),
         ("worker", "run queue workers only (scale-out)"),
     ):
         sub = commands.add_parser(name, help=help_text)
@@ -54,7 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "serve":
             sub.add_argument("--host", default="0.0.0.0")
             sub.add_argument("--port", type=int, default=3000)
-            sub.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
+            sub.add_argument("--threads", type=int, default=8, help="threads that run Slack's requests")
+            sub.add_argument("--workers", type=int, default=1, help=argparse.SUPPRESS)  # gunicorn's; ignored
             sub.add_argument(
                 "--no-queue-workers",
                 action="store_true",

@@ -3,15 +3,32 @@
 Idempotent by construction: the store remembers the thread a request answers in and how many
 messages of the reply were already posted, so a job that runs again (after a crash or a retry)
 posts only what is missing, and a request that was answered is never answered twice.
+
+A post can also end with no answer at all: the connection closes or times out after the request
+went out, or a gateway fails (500/502/504). Slack may have posted it. Every message the app posts
+is therefore tagged with message metadata (the request's key and the message's number), the store
+marks a message "sending" until Slack's answer arrives, and a message whose fate is unknown is
+looked for in its thread (conversations.replies, or the channel for /summarize's parent) before it
+is posted again. Those reads are rate limited, for some apps to one a minute, so they happen only
+then; the SDK never retries such a post on its own (:func:`retry_handlers`).
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import replace
+from http.client import HTTPException
+from urllib.error import URLError
+from urllib.parse import urlsplit
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry import RetryHandler
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
 from slack_sdk.webhook import WebhookClient
 
 from bot import metrics
@@ -39,6 +56,21 @@ CANNOT_POST = {
     "account_inactive",
 }
 TOO_BIG = {"msg_too_long", "msg_blocks_too_long", "invalid_blocks"}
+# Answers after which a post may or may not exist: a gateway or server failure once the request was in,
+# and Slack's own "fatal_error" ("It's possible some aspect of the operation succeeded").
+FATE_UNKNOWN_STATUS = {500, 502, 504}
+FATE_UNKNOWN_ERRORS = {"fatal_error"}
+
+PART, PARENT = "summary_part", "summary_thread"  # metadata event_type of reply messages and /summarize's parent
+CLOCK_SKEW = 60  # seconds of slack between our clock and Slack's when narrowing a search by time
+READ_PAGE = 15  # conversations.replies/history's largest page for apps under the 2025 limits
+
+
+class FateUnknown(DeliveryError):
+    """Slack may or may not have posted the message: look for it before posting it again."""
+
+    def __init__(self, error: str) -> None:
+        super().__init__("Slack did not confirm the reply; I'll check and try again.", error=error, transient=True)
 
 
 class Delivery:
@@ -91,26 +123,26 @@ class Delivery:
         progress = self.store.progress(request.key)
         if progress and progress.thread_ts:
             return progress.thread_ts
-        who = f" requested by <@{request.user}>" if request.user else ""
-        text = f"Summary of {mrkdwn_link(request.url)}{who}"  # a "|" in the URL cannot add a label
-        ts = self._call(channel=request.channel, text=text, unfurl_links=False, unfurl_media=False)
+        ts = self._found(request, None, 0) if progress and progress.in_doubt else None
+        if ts is None:
+            who = f" requested by <@{request.user}>" if request.user else ""
+            text = f"Summary of {mrkdwn_link(request.url)}{who}"  # a "|" in the URL cannot add a label
+            ts = self._post_once(request, None, 0, text=text)
         self.store.record_thread(request.key, ts)
+        self.store.record_part_posted(request.key, 0)
         return ts
 
     def _post_in_thread(self, request: SummaryRequest, thread_ts: str, messages: list[SlackMessage]) -> None:
         progress = self.store.progress(request.key)
         posted = progress.parts_posted if progress else 0
+        if progress and progress.in_doubt and self._found(request, thread_ts, posted):
+            posted += 1
+            self.store.record_part_posted(request.key, posted)
         pending = list(messages[posted:])
         while pending:
             message = pending.pop(0)
             try:
-                self._call(
-                    channel=request.channel,
-                    thread_ts=thread_ts,
-                    unfurl_links=False,
-                    unfurl_media=False,
-                    **message.as_kwargs(),
-                )
+                self._post_once(request, thread_ts, posted, **message.as_kwargs())
             except DeliveryError as exc:
                 if exc.error not in TOO_BIG or len(message.blocks) < 2:
                     raise
@@ -120,11 +152,85 @@ class Delivery:
             posted += 1
             self.store.record_part_posted(request.key, posted)
 
+    def _post_once(self, request: SummaryRequest, thread_ts: str | None, number: int, **message) -> str:
+        """Post message ``number`` of the reply (in the channel when ``thread_ts`` is None); its ts.
+
+        The store holds it as "sending" until Slack answers, so a worker that dies meanwhile leaves the
+        next one a reason to look first. A refusal means nothing was posted; no answer means look now.
+        """
+        self.store.record_sending(request.key, number)
+        try:
+            return self._call(
+                channel=request.channel,
+                thread_ts=thread_ts,
+                unfurl_links=False,
+                unfurl_media=False,
+                metadata=tag(request, PARENT if thread_ts is None else PART, number),
+                **message,
+            )
+        except FateUnknown:
+            if found := self._found(request, thread_ts, number):
+                log.info("request %s: Slack had posted message %d after all", request.key, number)
+                return found
+            self.store.record_part_posted(request.key, number)
+            raise
+        except DeliveryError:
+            self.store.record_part_posted(request.key, number)
+            raise
+
+    def _found(self, request: SummaryRequest, thread_ts: str | None, number: int) -> str | None:
+        """The ts of message ``number`` if Slack holds it, from its metadata; None if it is not there.
+
+        Reads only what was posted since the request came (less the clock skew), page by page. A read
+        Slack cannot take now (429 past the SDK's waits, an outage) leaves the message "sending" for a
+        later try: posting it blind could post it twice. A read Slack will never allow (a missing
+        scope) cannot tell, and a reply posted twice is better than none.
+        """
+        wanted = tag(request, PARENT if thread_ts is None else PART, number)
+        created = self.store.created_at(request.key)
+        args = {
+            "channel": request.channel,
+            "oldest": f"{created.timestamp() - CLOCK_SKEW:.6f}" if created else "0",
+            "include_all_metadata": True,
+            "limit": READ_PAGE,
+        }
+        read = self.client.conversations_history if thread_ts is None else self.client.conversations_replies
+        if thread_ts is not None:
+            args["ts"] = thread_ts
+        cursor = None
+        while True:
+            try:
+                page = read(**args, cursor=cursor)
+            except SlackApiError as exc:
+                error = as_delivery_error(exc)
+                if error.transient:
+                    raise error from exc
+                log.warning("request %s: cannot look for a reply whose fate is unknown (%s)", request.key, error.error)
+                return None
+            except (OSError, HTTPException) as exc:
+                raise DeliveryError("Slack is having trouble right now; I'll try again.", error="connection",
+                                    transient=True) from exc
+            for message in page.get("messages", []):
+                metadata = message.get("metadata") or {}
+                if {k: metadata.get(k) for k in wanted} == wanted:
+                    return message["ts"]
+            cursor = (page.get("response_metadata") or {}).get("next_cursor")
+            if not (page.get("has_more") and cursor):
+                return None
+
     def _call(self, **args) -> str:
         try:
             return self.client.chat_postMessage(**args)["ts"]
         except SlackApiError as exc:
+            error = exc.response.get("error") or f"http_{exc.response.status_code}"
+            if exc.response.status_code in FATE_UNKNOWN_STATUS or error in FATE_UNKNOWN_ERRORS:
+                raise FateUnknown(error) from exc
             raise as_delivery_error(exc) from exc
+        except (OSError, HTTPException) as exc:
+            if fate_unknown(exc):
+                raise FateUnknown(type(exc).__name__) from exc
+            raise DeliveryError("Slack is having trouble right now; I'll try again.", error="connection",
+                                transient=True) from exc
 
     def _respond(self, response_url: str, messages: list[SlackMessage]) -> None:
         """Slack lets a response_url be used five times in 30 minutes: never use more."""
@@ -152,7 +258,10 @@ class Delivery:
             log.info("could not send a pointer: %s", exc.response.get("error"))
 
     def earlier(self, request: SummaryRequest, thread_ts: str) -> None:
-        """Automatic mode met a link already summarized in this channel: point to it, in the new thread."""
+        """Automatic mode met a link already summarized in this channel: point to it, in the new thread.
+
+        One try: a pointer whose answer is lost is not looked for (the read is rate limited) nor re-sent.
+        """
         link = self._permalink(request.channel, thread_ts)
         where = f"<{link}|earlier in this channel>" if link else "earlier in this channel"
         try:
@@ -162,6 +271,7 @@ class Delivery:
                 text=f"This link was summarized {where}.",
                 unfurl_links=False,
                 unfurl_media=False,
+                metadata=tag(request, PART, 0),
             )
         except DeliveryError as exc:
             log.info("could not point to the earlier summary: %s", exc.error)
@@ -179,6 +289,52 @@ def halve(message: SlackMessage) -> list[SlackMessage]:
     middle = len(message.blocks) // 2
     halves = [message.blocks[:middle], message.blocks[middle:]]
     return [replace(message, blocks=half, text=message_text(half, 3900) or message.text[:3000]) for half in halves]
+
+
+def tag(request: SummaryRequest, event_type: str, number: int) -> dict:
+    """The message metadata that lets a post be found again: which request, which message of its reply."""
+    return {"event_type": event_type, "event_payload": {"request": request.key, "part": number}}
+
+
+def fate_unknown(error: BaseException | None) -> bool:
+    """The request went out whole and no answer came back (closed, reset, timed out while waiting).
+
+    urllib wraps what fails while connecting or sending in URLError: such a request never reached
+    Slack in full, and Slack acts on none but whole requests.
+    """
+    return isinstance(error, (OSError, HTTPException)) and not isinstance(error, URLError)
+
+
+def _is_post(request) -> bool:
+    return urlsplit(request.url).path.endswith("/chat.postMessage")
+
+
+class _ConnectionRetry(ConnectionErrorRetryHandler):
+    """Retries dropped connections, except a post that may have landed."""
+
+    def _can_retry(self, *, state, request, response=None, error=None) -> bool:
+        if _is_post(request) and fate_unknown(error):
+            return False
+        return super()._can_retry(state=state, request=request, response=response, error=error)
+
+
+class _ServerErrorRetry(ServerErrorRetryHandler):
+    """Retries 500 and 503, except a post answered 500 (it may have landed)."""
+
+    def _can_retry(self, *, state, request, response=None, error=None) -> bool:
+        if _is_post(request) and response is not None and response.status_code in FATE_UNKNOWN_STATUS:
+            return False
+        return super()._can_retry(state=state, request=request, response=response, error=error)
+
+
+def retry_handlers() -> list[RetryHandler]:
+    """The SDK's own retries: 429s (Slack did nothing, and says when to come back), 5xx and dropped
+    connections, but never a chat.postMessage whose fate is unknown: :class:`Delivery` looks first."""
+    return [
+        _ConnectionRetry(max_retry_count=2),
+        RateLimitErrorRetryHandler(max_retry_count=3),
+        _ServerErrorRetry(max_retry_count=2),
+    ]
 
 
 def as_delivery_error(exc: SlackApiError) -> DeliveryError:

@@ -174,6 +174,12 @@ class Progress:
     status: str
     thread_ts: str | None
     parts_posted: int
+    in_doubt: bool = False  # the next message was sent and its fate is unknown: look before posting it
+
+
+# The requests table keeps reply progress in one integer, ``parts_posted``: n >= 0 means n messages
+# are known posted; -(n + 1) means n are known posted and message n was handed to Slack without an
+# answer yet (an unknown fate). Negative values were never written before, so older rows read as before.
 
 
 @dataclass(frozen=True)
@@ -260,7 +266,10 @@ class Store:
     def progress(self, key: str) -> Progress | None:
         with self._session() as session:
             row = session.get(RequestRow, key)
-            return row and Progress(row.status, row.thread_ts, row.parts_posted)
+            if row is None:
+                return None
+            posted = row.parts_posted
+            return Progress(row.status, row.thread_ts, max(posted, -posted - 1), in_doubt=posted < 0)
 
     def created_at(self, key: str) -> datetime | None:
         with self._session() as session:
@@ -272,6 +281,10 @@ class Store:
 
     def record_part_posted(self, key: str, parts_posted: int) -> None:
         self._update(key, parts_posted=parts_posted)
+
+    def record_sending(self, key: str, parts_posted: int) -> None:
+        """Message ``parts_posted`` is about to be sent: until :meth:`record_part_posted`, its fate is unknown."""
+        self._update(key, parts_posted=-parts_posted - 1)
 
     def finish(self, key: str, status: Status) -> None:
         self._update(key, status=status, lease_until=None)
