@@ -10,6 +10,8 @@ import json
 import logging
 import sys
 
+from pydantic import ValidationError
+
 from bot import __version__
 from bot.config import Settings
 from bot.errors import BotError
@@ -134,6 +136,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     try:
         settings = Settings()
+    except ValidationError as exc:  # a setting that cannot be read stops startup, naming it
+        for error in exc.errors():
+            name, message = str(error["loc"][0]).upper(), error["msg"].removeprefix("Value error, ")
+            print(f"error: {message if name in message else f'invalid {name}: {message}'}", file=sys.stderr)
+        return 2
+    try:
         return args.handler(args, settings)
     except BotError as exc:
         log.debug("failed", exc_info=True)

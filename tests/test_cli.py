@@ -153,3 +153,10 @@ def test_the_installed_entry_point_prints_no_traceback(web_site):
     )
     assert result.returncode == 3
     assert "Traceback" not in result.stderr and result.stderr.startswith("error: ")
+
+
+def test_an_unreadable_allow_list_entry_stops_startup_with_one_line_naming_it(cli, monkeypatch):
+    monkeypatch.setenv("FETCH_ALLOW_HOSTS", "127.0.0.1,wiki.internal:http")
+    code, out, err = cli("summarize", "article.html")
+    assert code == 2 and out == ""
+    assert err.startswith("error: FETCH_ALLOW_HOSTS entry 'wiki.internal:http'") and len(err.strip().splitlines()) == 1
