@@ -244,6 +244,7 @@ def _headlines(tree: HtmlElement) -> tuple[str, ...]:
 
 _TITLE_SEPARATORS = re.compile(r"\s+[|\-\u2013\u2014:]\s+")
 _SITE_SEPARATORS = re.compile(r"\s+(?:[|\-\u2013\u2014\u2022\u00b7\u00bb/]|::)\s+")
+_SITE_WORDS = ("news", "online", "magazine", "blog", "times", "daily", "media", "tv", "radio", "uk", "us")
 _DOMAIN_ENDING = re.compile(
     r"\.(?:com|net|org|info|news|co|io|tv|fm|ru|de|uk|au|in|br|it|fr|es|kr|jp|ca)\b", re.IGNORECASE
 )
@@ -261,7 +262,9 @@ def title_and_site(title: str, site: str | None, url: str | None) -> tuple[str, 
     site = " ".join(site.split()) if site else None
     if site and "://" in site:  # some pages give a URL as their name
         site = urlsplit(site).hostname or site
-    names = {key for key in (_site_key(site), _site_key(_domain_name(url))) if len(key) >= 3}
+    domain = _site_key(_domain_name(url))
+    names = {key for key in (_site_key(site), domain) if len(key) >= 3}
+    names |= {domain + word for word in _SITE_WORDS} if len(domain) >= 2 else set()  # "BBC News" on bbc.co.uk
     if site and len(site) >= 4:  # the declared name as a prefix or suffix, with its own separators
         lead = re.match(rf"{re.escape(site)}\s*(?:[|:\-\u2013\u2014\u2022\u00bb]|::)\s*(?=\S)", title, re.IGNORECASE)
         if lead and len(title) > lead.end():
