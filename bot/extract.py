@@ -435,22 +435,24 @@ _FURNITURE_RULES = (
     (
         30,
         r"^(?:subscribe|sign up|register|join)(?: now| today)? (?:to|for|and)\b.{0,80}\b(?:today|now|free|save"
-        r"|\d+% off|cover price|issues?|subscription|app|newsletter|magazine|updates|channel|videos)\b",
+        r"|\d+% off|cover price|issues?|subscription|app|newsletter|magazine|updates|channel|videos|youtube|podcast"
+        r"|news)\b",
     ),
     (
         30,
         r"^(?:get|try|grab|download)\b.{0,80}\b(?:free trial|\d+% off|cover price|per issue|subscription"
         r"|(?:our|the) (?:free |new |mobile )?app)\b",
     ),
-    (20, r"^click here\b|\bby clicking here\W*$"),
+    (20, r"^click here\b"),
+    (20, r"\bby clicking here\W*$"),
     (20, r"^follow @\w+|^(?:like|liked|enjoy|enjoyed|love) this (?:article|story|post)\?"),
     (20, r"\[(?:insight|video|reaction|news|warning|pictures|pics|poll|latest|analysis|explained|update)\]\W*$"),
     (40, r"\bfor your personal,? non-commercial use only\b|^an error (?:has )?occurred\b"),
     (40, r"\bif you (?:buy|purchase) (?:something|anything|a product) (?:through|via|from)\b"),
-    (40, r"\b(?:we|this site) (?:may )?(?:earn|receive|get) (?:a )?(?:small )?(?:commission|share of sales)\b"),
+    (40, r"\bmay (?:earn|receive|get) (?:a )?(?:small )?(?:commission|share of (?:the )?sales?)\b"),
     (40, rf"\b(?:this|our) (?:{_ITEM}|page|site) (?:contains|may contain|includes) affiliate links\b"),
     # credit and status lines: "The Associated Press contributed to this report.", "This is a developing story."
-    (20, rf"\bcontributed(?: reporting)? to this {_ITEM}\b"),
+    (40, rf"\bcontributed(?: reporting)? to this {_ITEM}\b"),
     (25, r"^\(?(?:additional )?reporting by\b.*\bediting by\b"),
     (
         15,
@@ -464,6 +466,7 @@ _FURNITURE_RULES = (
 def _by_limit(rules: tuple[tuple[int, str], ...]) -> tuple[tuple[int, re.Pattern[str], re.Pattern[str]], ...]:
     """Per word limit, longest first, the rules joined into one pattern for the start of a line and one
     for anywhere in it, so a line meets only the rules it is short enough for, in two regex runs each.
+    A pattern that starts with ``^`` is anchored as a whole: write an unanchored alternative as its own rule.
     Matched against the lower-cased line (cheaper than IGNORECASE): patterns are written in lower case."""
     grouped: dict[int, tuple[list[str], list[str]]] = {}
     for limit, pattern in rules:
