@@ -1,9 +1,10 @@
 """Which addresses may be fetched: the SSRF rule, in one place.
 
 A link in Slack is untrusted input, and the worker that follows it sits inside someone's network.
-Private, loopback, link-local and other non-global addresses are refused unless FETCH_ALLOW_HOSTS lists
-them (by CIDR or host name). :mod:`bot.transport` applies this rule where each socket is opened, after
-DNS, on every redirect hop; the tests call it directly to check every spelling of an internal address.
+Every special-purpose address (private, loopback, link-local, the IANA registries' other ranges, and
+IPv6 forms that carry one of them) is refused unless FETCH_ALLOW_HOSTS lists it (by address, CIDR or
+host name, on any port or one). :mod:`bot.transport` applies this rule where each socket is opened,
+after DNS, on every redirect hop; the tests call it directly to check every spelling of an internal address.
 
     resolve_checked("example.com", 443, settings)   # the IP to connect to, or BlockedAddress
     is_blocked("169.254.169.254", settings)         # True
