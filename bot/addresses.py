@@ -109,9 +109,10 @@ def _carried_ipv4(ip: IPAddress) -> ipaddress.IPv4Address | None:
 
 
 def _special(ip: IPAddress) -> bool:
+    """In the table, outside IPv6 global unicast, or not global by Python's own (older, shorter) list."""
     if isinstance(ip, ipaddress.IPv6Address) and ip not in _V6_UNICAST:
         return True
-    return any(ip in network for network in _SPECIAL if network.version == ip.version)
+    return any(ip in network for network in _SPECIAL if network.version == ip.version) or not ip.is_global
 
 
 def check_address(ip: IPAddress | str, settings: Settings, host: str | None = None, port: int | None = None) -> None:
