@@ -7,6 +7,8 @@ Nothing else in the project reads ``os.environ``: build one :class:`Settings` at
 from __future__ import annotations
 
 import ipaddress
+import re
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Literal
@@ -16,6 +18,82 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 Backend = Literal["auto", "openai", "extractive"]
 LogFormat = Literal["text", "json"]
+
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+@dataclass(frozen=True)
+class AllowRule:
+    """One FETCH_ALLOW_HOSTS entry: a network or a host name, on any port or on ``port`` only."""
+
+    network: IPNetwork | None = None
+    name: str | None = None  # lower case, IDNA (punycode), no trailing dot
+    port: int | None = None
+
+    def opens(self, ip: ipaddress.IPv4Address | ipaddress.IPv6Address, port: int | None) -> bool:
+        net = self.network
+        return net is not None and ip.version == net.version and ip in net and self._port_ok(port)
+
+    def opens_name(self, name: str, port: int | None) -> bool:
+        return self.name is not None and self.name == name and self._port_ok(port)
+
+    def _port_ok(self, port: int | None) -> bool:
+        return self.port is None or self.port == port
+
+
+_BRACKETED = re.compile(r"^\[(?P<host>[^\]]+)\](?::(?P<port>[^:]*))?$")
+_HOST_LABEL = re.compile(r"^(?!-)[a-z0-9_-]{1,63}(?<!-)$")
+
+
+def parse_allow_entry(entry: str) -> AllowRule:
+    """``10.0.0.0/8``, ``fd00::1``, ``wiki.internal``, ``wiki.internal:8080``, ``10.0.0.5:8080``, ``[fd00::1]:8080``.
+
+    Raises ValueError saying what is wrong, so a typo stops startup instead of silently opening or
+    closing nothing.
+    """
+    text = entry.strip()
+    if "://" in text:
+        raise ValueError("a URL, not a host: list the host name only (with :port to open just that port)")
+    if (bracketed := _BRACKETED.match(text)) is not None:
+        host, port = bracketed["host"], bracketed["port"]
+        try:
+            network = ipaddress.IPv6Network(host, strict=False)
+        except ValueError:
+            raise ValueError(f"{host!r} in brackets is not an IPv6 address or network") from None
+        return AllowRule(network=network, port=_port(port) if port is not None else None)
+    try:
+        return AllowRule(network=ipaddress.ip_network(text, strict=False))
+    except ValueError:
+        pass
+    host, port = text, None
+    if text.count(":") == 1:
+        host, raw_port = text.split(":")
+        port = _port(raw_port)
+    elif ":" in text:
+        raise ValueError("not an IPv6 address or network (write one with a port as [address]:port)")
+    try:
+        return AllowRule(network=ipaddress.ip_network(host, strict=False), port=port)
+    except ValueError:
+        if "/" in host or host.replace(".", "").isdigit():
+            raise ValueError("not a valid IP address or network") from None
+    return AllowRule(name=_host_name(host), port=port)
+
+
+def _port(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 65535:
+        raise ValueError(f"{text!r} is not a port number (1-65535)")
+    return int(text)
+
+
+def _host_name(text: str) -> str:
+    try:
+        name = text.rstrip(".").encode("idna").decode("ascii").lower()
+    except UnicodeError:
+        name = ""
+    labels = name.split(".")
+    if not name or len(name) > 253 or not all(_HOST_LABEL.match(label) for label in labels):
+        raise ValueError("not a host name, IP address or network")
+    return name
 
 
 def _split_list(value: object) -> object:
@@ -92,6 +170,19 @@ class Settings(BaseSettings):
     def _parse_allow_hosts(cls, value: object) -> object:
         return _split_list(value)
 
+    @field_validator("fetch_allow_hosts")
+    @classmethod
+    def _readable_allow_hosts(cls, entries: list[str]) -> list[str]:
+        for entry in entries:
+            try:
+                parse_allow_entry(entry)
+            except ValueError as exc:
+                raise ValueError(
+                    f"FETCH_ALLOW_HOSTS entry {entry!r} cannot be read: {exc}. Each comma-separated entry is a host "
+                    "name, an IP address or a CIDR network, optionally with :port ([IPv6]:port)"
+                ) from None
+        return entries
+
     @field_validator(
         "openai_api_key",
         "slack_bot_token",
@@ -129,24 +220,9 @@ class Settings(BaseSettings):
             return "openai" if self.openai_api_key else "extractive"
         return self.summarizer_backend
 
-    def allowed_networks(self) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
-        """The CIDRs (and single addresses) in FETCH_ALLOW_HOSTS; host names are matched separately."""
-        networks = []
-        for entry in self.fetch_allow_hosts:
-            try:
-                networks.append(ipaddress.ip_network(entry.strip("[]"), strict=False))
-            except ValueError:
-                continue
-        return networks
-
-    def allowed_hostnames(self) -> set[str]:
-        names = set()
-        for entry in self.fetch_allow_hosts:
-            try:
-                ipaddress.ip_network(entry.strip("[]"), strict=False)
-            except ValueError:
-                names.add(entry.lower().rstrip("."))
-        return names
+    def allow_rules(self) -> tuple[AllowRule, ...]:
+        """FETCH_ALLOW_HOSTS, read: what may be fetched although private, loopback or otherwise special."""
+        return tuple(parse_allow_entry(entry) for entry in self.fetch_allow_hosts)
 
 
 def settings_problems(error: ValidationError) -> list[str]:
@@ -160,7 +236,8 @@ def settings_problems(error: ValidationError) -> list[str]:
         field = Settings.model_fields.get(name.lower())
         secret = field is not None and "SecretStr" in str(field.annotation)
         shown = "" if secret or not isinstance(problem.get("input"), str | int | float) else f" ({problem['input']!r})"
-        lines.append(f"{name}: {_plain(problem)}{shown}")
+        message = _plain(problem)
+        lines.append(message if message.startswith(name) else f"{name}: {message}{shown}")  # validators name it
     return lines
 
 

@@ -1,16 +1,21 @@
-"""What a fetched body is: its media type (declared or sniffed) and its text (charset decoded).
+"""What a fetched body is: its media type (declared or sniffed), its text (charset decoded), its size cap.
 
-Kept apart from the network code so local files go through the same rules as fetched pages:
+Kept apart from the network code so local files and stdin go through the same rules as fetched pages:
 
-    text, encoding = decode_body(path.read_bytes(), "text/html")
+    raw = read_capped(stream, settings.fetch_max_bytes)      # TooLarge past the cap, in bounded chunks
+    media = body_type(raw, "text/plain")                     # UnsupportedContent for a PDF, an image, binary
+    text, encoding = decode_body(raw, media)
 """
 
 from __future__ import annotations
 
 import codecs
 import re
+from typing import BinaryIO
 
 import charset_normalizer
+
+from bot.errors import TooLarge, UnsupportedContent
 
 TEXT_TYPES = ("text/html", "application/xhtml+xml", "text/plain")
 # Declared types that say nothing: the body is sniffed instead.
@@ -35,6 +40,12 @@ _SIGNATURES = (
     (b"PK\x03\x04", "application/zip"),
     (b"\x1f\x8b", "application/gzip"),
 )
+_SNIFF_BYTES = 1445  # the "resource header" browsers sniff (WHATWG MIME Sniffing 5.2)
+# Bytes that never occur in text (WHATWG "binary data bytes"): NUL and the C0 controls but tab, LF, FF, CR, ESC.
+_BINARY_BYTES = bytes([*range(0x00, 0x09), 0x0B, *range(0x0E, 0x1B), *range(0x1C, 0x20)])
+_TEXT_BYTES = bytes(b for b in range(256) if b not in _BINARY_BYTES)
+_BINARY_SHARE = 0.01  # past the header too: a text file has (almost) none of them
+_CHUNK = 64 * 1024
 _HTML_MARKERS = (b"<!doctype html", b"<html", b"<head", b"<body", b"<title", b"<meta", b"<p>", b"<div")
 _META_CHARSET = re.compile(
     rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-z0-9_.:-]+)|<\?xml[^>]+encoding\s*=\s*["']([a-z0-9_.:-]+)""",
@@ -44,6 +55,45 @@ _META_CHARSET = re.compile(
 _AS_CP1252 = {"ascii", "latin-1", "iso8859-1"}
 _WESTERN_MARGIN = 0.1  # charset-normalizer "chaos" (0 = clean text, 1 = noise)
 _BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
+
+
+def too_large_message(limit: int) -> str:
+    """The words for a body over FETCH_MAX_BYTES, fetched or local."""
+    return f"That page is too large to summarize (over {limit / 1_000_000:g} MB)."
+
+
+def read_capped(stream: BinaryIO, limit: int) -> bytes:
+    """All of ``stream`` if it holds at most ``limit`` bytes, else :class:`TooLarge` after reading just past it.
+
+    Read in bounded chunks, so 60 MB on stdin costs no more memory than the cap.
+    """
+    chunks, size = [], 0
+    while chunk := stream.read(min(_CHUNK, limit + 1 - size)):
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > limit:
+            raise TooLarge(too_large_message(limit))
+    return b"".join(chunks)
+
+
+def body_type(raw: bytes, content_type: str | None) -> str:
+    """The text type a body is read as: the declared one (a Content-Type value) when it is a text type and
+    the bytes are not plainly binary, else what the bytes say; :class:`UnsupportedContent` when not text.
+
+    A declared UTF-16/32 charset is believed: such text is full of NUL bytes.
+    """
+    declared = media_type(content_type)
+    if declared in TEXT_TYPES and _wide_charset(content_type):
+        return declared
+    sniffed = sniff_type(raw)
+    if sniffed not in TEXT_TYPES:
+        raise UnsupportedContent(unsupported_message(sniffed))
+    return declared if declared in TEXT_TYPES else sniffed
+
+
+def _wide_charset(content_type: str | None) -> bool:
+    labels = _declared_charsets(b"", content_type, html=False)
+    return any(label.lower().replace("_", "-").startswith(("utf-16", "utf-32", "ucs-2")) for label in labels)
 
 
 def media_type(header: str | None) -> str | None:
@@ -60,20 +110,31 @@ def unsupported_message(media: str) -> str:
 
 
 def sniff_type(raw: bytes) -> str:
-    """The media type of a body that came without a usable Content-Type, from its first bytes."""
+    """The media type the bytes say, from a file signature, HTML markers, or binary bytes.
+
+    Binary means a binary data byte in the first bytes, or more than 1% of them overall (bytes that
+    text, in any encoding without NULs, does not hold). UTF-16 text with a byte-order mark is text.
+    """
     for signature, media in _SIGNATURES:
         if raw.startswith(signature):
             return media
-    head = raw[:1024]
+    head, utf16 = raw[:_SNIFF_BYTES], False
     for bom, encoding in _BOMS:
         if head.startswith(bom):
             head = head[len(bom) :].decode(encoding, errors="ignore").encode("utf-8")
-    head = head.lower()
-    if any(marker in head for marker in _HTML_MARKERS):
-        return "application/xhtml+xml" if head.lstrip().startswith(b"<?xml") else "text/html"
-    if b"\x00" in head:
+            utf16 = encoding.startswith("utf-16")
+    lowered = head.lower()
+    if any(marker in lowered for marker in _HTML_MARKERS):
+        return "application/xhtml+xml" if lowered.lstrip().startswith(b"<?xml") else "text/html"
+    if not utf16 and _binary(head, raw):
         return "application/octet-stream"
     return "text/plain"
+
+
+def _binary(head: bytes, raw: bytes) -> bool:
+    if len(head.translate(None, _TEXT_BYTES)):
+        return True
+    return len(raw.translate(None, _TEXT_BYTES)) > _BINARY_SHARE * len(raw)
 
 
 def decode_body(raw: bytes, content_type: str | None = None) -> tuple[str, str]:

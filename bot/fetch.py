@@ -36,9 +36,10 @@ from bot.config import Settings
 from bot.content import (
     TEXT_TYPES,
     UNINFORMATIVE_TYPES,
+    body_type,
     decode_body,
     media_type,
-    sniff_type,
+    too_large_message,
     unsupported_message,
 )
 from bot.errors import (
@@ -106,9 +107,7 @@ def fetch(url: str, settings: Settings, session: requests.Session | None = None)
     finally:
         if owned:
             session.close()
-    media = declared if declared in TEXT_TYPES else sniff_type(raw)
-    if media not in TEXT_TYPES:
-        raise UnsupportedContent(unsupported_message(media))
+    media = body_type(raw, header if declared in TEXT_TYPES else None)
     text, encoding = decode_body(raw, header if declared in TEXT_TYPES else media)
     return Page(final_url, text, media, response.status_code, encoding, requested_url=url)
 
@@ -224,7 +223,7 @@ def _read_body(response: requests.Response, limit: int, deadline: Deadline) -> b
     """
     announced = response.headers.get("Content-Length", "").strip()
     if announced.isdigit() and int(announced) > limit:
-        raise TooLarge(_too_large_message(limit))
+        raise TooLarge(too_large_message(limit))
     inflate = _inflater(response.headers.get("Content-Encoding", ""))
     chunks, received, size = [], 0, 0
     while True:
@@ -233,7 +232,7 @@ def _read_body(response: requests.Response, limit: int, deadline: Deadline) -> b
         chunk = inflate(data, limit - size)
         size += len(chunk)
         if received > limit or size > limit:
-            raise TooLarge(_too_large_message(limit))
+            raise TooLarge(too_large_message(limit))
         chunks.append(chunk)
         if not data:
             return b"".join(chunks)
@@ -256,10 +255,6 @@ def _inflater(content_encoding: str) -> Callable[[bytes, int], bytes]:
         decompressor = brotli.Decompressor()
         return lambda data, room: decompressor.process(data, output_buffer_limit=room + 1)
     raise FetchError(f"The site sent the page compressed in a way this app can't read ({coding}).")
-
-
-def _too_large_message(limit: int) -> str:
-    return f"That page is too large to summarize (over {limit / 1_000_000:g} MB)."
 
 
 @contextmanager

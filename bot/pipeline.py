@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from bot import metrics
 from bot import spec as spec_rules
 from bot.config import Settings
-from bot.content import decode_body
+from bot.content import body_type, decode_body, read_capped
 from bot.errors import InputError
 from bot.extract import Article, extract
 from bot.fetch import Page, fetch
@@ -36,15 +36,17 @@ Progress = Callable[[str], None]
 
 
 def load_source(source: str, settings: Settings, session=None) -> Page:
-    """A URL is fetched safely; a local .html/.txt file or `-` (stdin) is read as is."""
+    """A URL is fetched safely; a local .html/.txt file or `-` (stdin) is read under the same rules:
+    at most FETCH_MAX_BYTES, and sniffed, so a binary file named .txt is refused as a fetched one would be."""
     if source == "-":
-        return _page_from_bytes(sys.stdin.buffer.read(), "-", content_type=None)
+        return _page_from_bytes(read_capped(sys.stdin.buffer, settings.fetch_max_bytes), "-", content_type=None)
     if urlsplit(source).scheme:
         return fetch(source, settings, session=session)
     path = Path(source)
     if path.suffix.lower() in LOCAL_SUFFIXES:
         try:
-            raw = path.read_bytes()
+            with path.open("rb") as file:
+                raw = read_capped(file, settings.fetch_max_bytes)
         except OSError as exc:
             raise InputError(f"Cannot read {source}: {exc.strerror or exc}.") from exc
         return _page_from_bytes(raw, str(path), content_type=LOCAL_SUFFIXES[path.suffix.lower()])
@@ -52,10 +54,12 @@ def load_source(source: str, settings: Settings, session=None) -> Page:
 
 
 def _page_from_bytes(raw: bytes, name: str, content_type: str | None) -> Page:
-    text, encoding = decode_body(raw, content_type)
-    if content_type is None:
-        content_type = "text/html" if text.lstrip()[:1] == "<" else "text/plain"
-    return Page(url=name, text=text, content_type=content_type, encoding=encoding)
+    """The suffix names the type (a .txt file holding HTML stays text), but the bytes must be text."""
+    media = body_type(raw, content_type)
+    text, encoding = decode_body(raw, media)
+    if content_type is None and text.lstrip()[:1] == "<":  # stdin: markup without the usual markers
+        media = "text/html"
+    return Page(url=name, text=text, content_type=media, encoding=encoding)
 
 
 def summarize_source(

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
 import sys
+import threading
 
 import pytest
 
@@ -153,3 +155,64 @@ def test_the_installed_entry_point_prints_no_traceback(web_site):
     )
     assert result.returncode == 3
     assert "Traceback" not in result.stderr and result.stderr.startswith("error: ")
+
+
+def test_an_unreadable_allow_list_entry_stops_startup_with_one_line_naming_it(cli, monkeypatch):
+    monkeypatch.setenv("FETCH_ALLOW_HOSTS", "127.0.0.1,wiki.internal:http")
+    code, out, err = cli("summarize", "article.html")
+    assert code == 2 and out == ""
+    assert err.startswith("error: FETCH_ALLOW_HOSTS entry 'wiki.internal:http'") and len(err.strip().splitlines()) == 1
+
+
+def test_a_local_file_over_the_size_cap_exits_3_with_the_words_of_a_fetch(cli, tmp_path, monkeypatch):
+    monkeypatch.setenv("FETCH_MAX_BYTES", "100000")
+    path = tmp_path / "huge.txt"
+    path.write_text("All work and no play makes a dull summary. " * 3000, encoding="utf-8")
+    code, out, err = cli("summarize", str(path))
+    assert code == 3 and out == ""
+    assert err == "error: That page is too large to summarize (over 0.1 MB).\n"
+
+
+@pytest.mark.parametrize("name", ["notes.txt", "page.html"])
+def test_a_binary_local_file_is_refused_as_a_fetched_binary_would_be(cli, tmp_path, name):
+    path = tmp_path / name
+    path.write_bytes(bytes(range(256)) * 64)
+    code, out, err = cli("summarize", str(path))
+    assert code == 3 and out == ""
+    assert err == "error: That link points to a file (application/octet-stream), not a web page.\n"
+
+
+def run_on_stdin(megabytes: int) -> tuple[int, str, int]:
+    """``python -m bot summarize -`` fed ``megabytes`` MB of plain text: (exit code, stderr, peak RSS in kB)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "FETCH_"))}
+    child = subprocess.Popen(
+        [sys.executable, "-m", "bot", "summarize", "-"],
+        stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env,
+    )  # fmt: skip
+
+    def feed() -> None:
+        megabyte = b"A sentence of plain words that goes on and on. " * 21_000
+        try:
+            for _ in range(megabytes):
+                child.stdin.write(megabyte)
+        except BrokenPipeError:
+            pass  # the child stopped reading, as it should
+        finally:
+            with contextlib.suppress(BrokenPipeError):
+                child.stdin.close()
+
+    writer = threading.Thread(target=feed)
+    writer.start()
+    err = child.stderr.read().decode()
+    _, status, usage = os.wait4(child.pid, 0)
+    child.returncode = os.waitstatus_to_exitcode(status)
+    writer.join(timeout=60)
+    return child.returncode, err, usage.ru_maxrss
+
+
+def test_sixty_megabytes_on_stdin_exit_3_without_being_read_into_memory():
+    """Read in chunks, stopping past FETCH_MAX_BYTES (5 MB): the peak memory is that of a 6 MB input."""
+    code, err, peak = run_on_stdin(60)
+    assert code == 3 and err == "error: That page is too large to summarize (over 5 MB).\n"
+    _, _, baseline_peak = run_on_stdin(6)
+    assert peak < baseline_peak + 20_000, f"peak RSS {peak} kB with 60 MB, {baseline_peak} kB with 6 MB"

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
 
-from bot.content import decode_body, sniff_type, unsupported_message
+from bot.content import body_type, decode_body, read_capped, sniff_type, too_large_message, unsupported_message
+from bot.errors import TooLarge, UnsupportedContent
 
 
 @pytest.mark.parametrize(
@@ -43,6 +46,12 @@ def test_decode_body_never_fails_on_noise() -> None:
         (b'<?xml version="1.0"?><html xmlns="http://www.w3.org/1999/xhtml">', "application/xhtml+xml"),
         (b"Just some words.\nAnd more.", "text/plain"),
         (b"\x00\x01\x02\x03binary", "application/octet-stream"),
+        (b"\x7fELF\x02\x01\x01\x00" + bytes(64), "application/octet-stream"),
+        (b"SQLite format 3\x00" + bytes(100), "application/octet-stream"),
+        (b"ID3\x04\x00\x00\x00\x00\x00" + b"\xff\xfb" * 50, "application/octet-stream"),
+        ("Grüße, \x1b[1mbold\x1b[0m\ttab\fform feed\r\n".encode(), "text/plain"),
+        ("Caf\xe9 au lait\n".encode("cp1252") * 500, "text/plain"),
+        ("Grüße\n".encode("utf-16"), "text/plain"),
     ],
 )
 def test_sniff_type_reads_the_first_bytes(raw: bytes, media: str) -> None:
@@ -60,3 +69,46 @@ def test_sniff_type_reads_the_first_bytes(raw: bytes, media: str) -> None:
 )
 def test_unsupported_content_is_named_in_plain_words(media: str, words: str) -> None:
     assert unsupported_message(media) == f"That link points to {words} ({media}), not a web page."
+
+
+def test_binary_bytes_past_the_first_ones_still_make_a_body_binary() -> None:
+    assert sniff_type(b"A plain start.\n" * 200 + bytes(range(256)) * 40) == "application/octet-stream"
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "text/html; charset=utf-8", None])
+def test_a_binary_body_is_refused_whatever_its_label_says(content_type: str | None) -> None:
+    with pytest.raises(UnsupportedContent, match=r"^That link points to a file \(application/octet-stream\)"):
+        body_type(bytes(range(256)) * 16, content_type)
+
+
+def test_a_declared_text_type_is_kept_and_a_missing_one_sniffed() -> None:
+    assert body_type(b"<p>markup in a text file</p>", "text/plain") == "text/plain"
+    assert body_type(b"<p>markup</p>", None) == "text/html"
+    assert body_type("<p>Grüße</p>".encode("utf-16-le"), "text/html; charset=UTF-16LE") == "text/html"
+
+
+def test_read_capped_returns_a_body_up_to_the_cap() -> None:
+    assert read_capped(io.BytesIO(b"x" * 5000), 5000) == b"x" * 5000
+
+
+class Endless(io.RawIOBase):
+    """An endless stream that counts what was taken from it."""
+
+    def __init__(self) -> None:
+        self.served = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        buffer[:] = b"w" * len(buffer)
+        self.served += len(buffer)
+        return len(buffer)
+
+
+def test_read_capped_stops_just_past_the_cap_on_an_endless_stream() -> None:
+    stream = Endless()
+    with pytest.raises(TooLarge) as caught:
+        read_capped(io.BufferedReader(stream), 1_000_000)
+    assert caught.value.message == too_large_message(1_000_000) == "That page is too large to summarize (over 1 MB)."
+    assert stream.served <= 1_000_000 + 2 * 64 * 1024

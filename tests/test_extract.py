@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.errors import ExtractError, NotAnArticle, Paywall
-from bot.extract import Article, extract, extract_text
+from bot.extract import Article, extract, extract_text, title_and_site
 from bot.fetch import Page
 
 DATA = Path(__file__).parent / "data" / "extract"
@@ -155,6 +155,112 @@ def test_navigation_only_page_is_not_an_article() -> None:
 def test_a_few_words_are_not_an_article() -> None:
     with pytest.raises(NotAnArticle, match="only"):
         extract(html_page(story("<p>Page moved. See the new address.</p>")))
+
+
+# Page furniture: what a publisher puts around every story, seen reaching summaries, and its kin.
+FURNITURE = [
+    "© 2019 Associated Press.",
+    "Copyright 2019 The Associated Press. All rights reserved. This material may not be published, broadcast, "
+    "rewritten or redistributed.",
+    "[Related: Council approves new bus routes for the northern districts]",
+    "[Read more: How the budget was drawn up]",
+    "Originally published on Live Science.",
+    "This article was originally published by Futurism. Read the original article.",
+    "This article is republished from The Conversation under a Creative Commons license.",
+    "A version of this article appeared in print on Nov. 20, 2019, Section A, Page 1 of the New York edition.",
+    "Get Motor Cycle Monthly delivered through your letterbox every month.",
+    "Get the day's top headlines delivered to your inbox every morning by subscribing to our newsletter.",
+    "Subscribe to Motor Cycle Monthly today and save 30% on the cover price.",
+    "Subscribe to the Example YouTube Channel for all of the latest videos.",
+    "Download our free app for the latest news.",
+    "CLICK HERE TO GET THE EXAMPLE NEWS APP",
+    "We may earn a commission when you buy through links on our site.",
+    "If you buy something through this post, Example may get a share of the sale.",
+    "This copy is for your personal, non-commercial use only.",
+    "The Associated Press contributed to this report.",
+    "(Reporting by Jane Doe; Editing by John Smith)",
+    "This is a developing story.",
+    "Breaking News",
+    "Like this story? Share it with a friend!",
+    "SEE MORE: Council budget row deepens",
+    "Council leader quits over budget row [VIDEO]",
+]
+
+
+@pytest.mark.parametrize("line", FURNITURE)
+def test_page_furniture_lines_are_dropped(line: str) -> None:
+    text = extract_text(story(PROSE + f"<p>{line}</p>" + PROSE), URL)
+    assert line not in text and text.count("city council met on Monday") == 2
+
+
+@pytest.mark.parametrize("line", FURNITURE[:6])
+def test_plain_text_drops_the_same_furniture(line: str) -> None:
+    article = extract(text_page("Council votes on the budget\n\n" + PROSE.replace("<p>", "").replace("</p>", "\n\n")
+                                + line))  # fmt: skip
+    assert line not in article.text
+
+
+def test_a_copyright_notice_glued_to_the_last_paragraph_is_cut_off() -> None:
+    last = "<p>The vote is due on Friday, the mayor said. © 2019 Associated Press.</p>"
+    text = extract_text(story(PROSE + last), URL)
+    assert text.endswith("The vote is due on Friday, the mayor said.")
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "The novel, first published in 1851, sold poorly at first and only later found its readers.",
+        "Subscribers to the service rose by a fifth this year, the company said in its report.",
+        "Join the club today, the coach told the fans as the season began on Saturday.",
+        "Live music returned to the park on Saturday after three years of silence.",
+    ],
+)
+def test_prose_that_merely_resembles_furniture_is_kept(line: str) -> None:
+    assert line in extract_text(story(PROSE + f"<p>{line}</p>"), URL)
+
+
+@pytest.mark.parametrize(
+    ("title", "site", "url", "expected"),
+    [
+        ("Seeking a bigger role for a big rocket - SpaceNews.com", None, "https://spacenews.com/a",
+         ("Seeking a bigger role for a big rocket", "SpaceNews.com")),
+        ("LinkNaija | Nigeria's popular news platform: Kate Henshaw Is Looking Stunning",
+         "LinkNaija | Nigeria's popular news platform", "https://www.linknaija.com/x",
+         ("Kate Henshaw Is Looking Stunning", "LinkNaija | Nigeria's popular news platform")),
+        ("Best tech gadgets of 2019 | ZDNet", "ZDNet", "https://www.zdnet.com/a",
+         ("Best tech gadgets of 2019", "ZDNet")),
+        ("The 7th Amsterdam Light Festival | Inexhibit", "Inexhibit magazine", "https://www.inexhibit.com/a",
+         ("The 7th Amsterdam Light Festival", "Inexhibit magazine")),
+        ("Home Depot sales miss - BBC News", None, "https://www.bbc.co.uk/news/1",
+         ("Home Depot sales miss", "BBC News")),
+        ("Opinion | Republicans Are Following Trump", "NYTimes", "https://www.nytimes.com/a",
+         ("Opinion | Republicans Are Following Trump", "NYTimes")),
+        ("Hong Kong chaos: China deploys troops", "Express.co.uk", "https://www.express.co.uk/a",
+         ("Hong Kong chaos: China deploys troops", "Express.co.uk")),
+        ("ZDNet", "ZDNet", "https://www.zdnet.com/", ("ZDNet", "ZDNet")),
+        ("Scientists spot water vapor", "https://www.hawaiinewsnow.com", None,
+         ("Scientists spot water vapor", "www.hawaiinewsnow.com")),
+    ],
+)  # fmt: skip
+def test_titles_lose_the_site_name_which_goes_to_site(title, site, url, expected) -> None:
+    assert title_and_site(title, site, url) == expected
+
+
+def test_a_short_breaking_news_story_of_short_sentences_is_an_article() -> None:
+    """64 words in short sentences: handed on to the summarizer (which gives its lead), not refused."""
+    article = extract(html_page((DATA / "breaking.html").read_text(encoding="utf-8"), "https://news.example.com/fire"))
+    assert article.title == "Fire at Northgate chemical plant" and article.site == "The Example Gazette"
+    assert article.paragraphs[0].startswith("Fire crews are battling a large blaze")
+    assert "Police have closed Ring Road." in article.paragraphs
+    assert "This story will be updated." not in article.paragraphs and article.word_count == 59
+
+
+def test_a_listicle_is_an_article_and_its_items_are_its_text() -> None:
+    article = extract(html_page((DATA / "listicle.html").read_text(encoding="utf-8"), "https://spoke.example/winter"))
+    assert article.title == "Ten ways to keep a bike running through winter" and article.site == "Spoke & Chain"
+    items = [p for p in article.paragraphs if p.startswith("- ")]
+    assert len(items) == 10 and items[0].startswith("- Rinse after every wet ride.")
+    assert article.word_count > 350
 
 
 def test_extract_text_joins_clean_paragraphs_with_blank_lines() -> None:

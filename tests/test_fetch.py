@@ -11,6 +11,7 @@ import socket
 
 import pytest
 import requests
+from pydantic import ValidationError
 
 from bot.addresses import is_blocked, resolve_checked
 from bot.config import Settings
@@ -57,6 +58,7 @@ BLOCKED_ADDRESSES = [
     "240.0.0.1", "255.255.255.255", "192.0.0.1", "198.18.0.1",  # reserved, special purpose
     "::ffff:127.0.0.1", "::ffff:10.0.0.1", "::ffff:169.254.169.254",  # IPv4-mapped IPv6
     "64:ff9b::a00:1", "2002:a00:1::",  # NAT64 and 6to4 wrappers around 10.0.0.1
+    "fec0::1", "2001:db8::1", "3fff::1", "5f00::1",  # site-local, documentation, SRv6
 ]  # fmt: skip
 
 
@@ -104,6 +106,29 @@ def test_an_allowed_host_name_is_trusted_whatever_it_resolves_to() -> None:
     assert resolve_checked("localhost", 80, allowing("localhost")) in ("127.0.0.1", "::1")
     with pytest.raises(BlockedAddress):
         resolve_checked("localhost", 80, allowing("intranet.example"))
+
+
+@pytest.mark.parametrize(
+    "entries",
+    ["intranet.example, 10.0.0.0/8, fd00::/8", "wiki.internal:8080,10.0.0.5:8443,[fd00::1]:443,10.0.0.0/8:80",
+     "Bücher.example:443", " localhost , ::1 "],
+)  # fmt: skip
+def test_readable_allow_list_entries_are_accepted(monkeypatch: pytest.MonkeyPatch, entries: str) -> None:
+    monkeypatch.setenv("FETCH_ALLOW_HOSTS", entries)
+    assert len(Settings(_env_file=None).allow_rules()) == len(entries.split(","))
+
+
+@pytest.mark.parametrize(
+    "entry",
+    ["wiki.internal:http", "wiki.internal:0", "10.0.0.5:70000", "http://wiki.internal/", "10.0.0.0/33",
+     "300.1.1.1", "*.example.com", "intranet example", "[wiki.internal]:80", "fd00::1]:80", "10.0.0.5:"],
+)  # fmt: skip
+def test_an_unreadable_allow_list_entry_stops_startup_naming_the_setting(
+    monkeypatch: pytest.MonkeyPatch, entry: str
+) -> None:
+    monkeypatch.setenv("FETCH_ALLOW_HOSTS", f"intranet.example,{entry}")
+    with pytest.raises(ValidationError, match=r"FETCH_ALLOW_HOSTS entry .* cannot be read"):
+        Settings(_env_file=None)
 
 
 # --- the guard on a real fetch -------------------------------------------------------------------

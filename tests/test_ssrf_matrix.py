@@ -27,7 +27,7 @@ from urllib.parse import quote
 
 import pytest
 
-from bot.addresses import is_blocked, resolve_checked
+from bot.addresses import SPECIAL_PURPOSE, is_blocked, resolve_checked
 from bot.config import Settings
 from bot.errors import BlockedAddress, BotError, InputError
 from bot.fetch import fetch
@@ -56,6 +56,17 @@ class Target:
 
     def url(self, port: int | None = None, path: str = "/") -> str:
         return f"http://{self.host}:{self.port or port or 80}{path}"
+
+
+NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
+def reached(address: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
+    """The address a connection really goes to: IPv4-mapped and NAT64 forms reach the IPv4 they carry."""
+    ip = ipaddress.ip_address(address)
+    if ip.version == 6 and ip in NAT64:
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return getattr(ip, "ipv4_mapped", None) or ip
 
 
 TARGETS = [
@@ -89,6 +100,16 @@ TARGETS = [
     Target("0xa9fea9fe", "169.254.169.254"),
     Target("[::ffff:169.254.169.254]", "::ffff:169.254.169.254"),
     Target("[fd00:ec2::254]", "fd00:ec2::254", "metadata6.test"),
+    # IPv6 site-local (deprecated, still routed in some networks) and IPv6 forms that carry an IPv4 address
+    Target("[fec0::1]", "fec0::1", "sitelocal6.test"),
+    Target("[64:ff9b::7f00:1]", "64:ff9b::7f00:1", "nat64-loopback.test"),
+    Target("[64:ff9b::169.254.169.254]", "64:ff9b::a9fe:a9fe", "nat64-metadata.test"),
+    Target("[64:ff9b:1::a00:1]", "64:ff9b:1::a00:1"),
+    Target("[2002:a9fe:a9fe::1]", "2002:a9fe:a9fe::1", "6to4-metadata.test"),
+    Target("[2002:7f00:1::]", "2002:7f00:1::"),
+    Target("[2001:0:a9fe:a9fe:0:0:f5ff:fffe]", "2001:0:a9fe:a9fe::f5ff:fffe", "teredo.test"),
+    Target("[::127.0.0.1]", "::7f00:1"),
+    Target("[::a00:1]", "::a00:1"),
     # non-default ports on blocked hosts
     Target("127.0.0.1", "127.0.0.1", port=6379),
     Target("10.0.0.1", "10.0.0.1", port=8080),
@@ -152,9 +173,65 @@ def test_listing_one_network_opens_no_other_target(entry: str) -> None:
     network = ipaddress.ip_network(entry, strict=False)
     settings = allowing(entry)
     for target in TARGETS:
-        ip = ipaddress.ip_address(target.address)
-        ip = getattr(ip, "ipv4_mapped", None) or ip
+        ip = reached(target.address)
         assert is_blocked(target.address, settings) == (ip.version != network.version or ip not in network)
+
+
+# --- the IANA special-purpose registries, range by range ---------------------------------------------
+
+
+@pytest.mark.parametrize(("cidr", "what", "rfc"), SPECIAL_PURPOSE, ids=[row[0] for row in SPECIAL_PURPOSE])
+def test_every_special_purpose_range_is_blocked_from_first_to_last_address(cidr: str, what: str, rfc: str) -> None:
+    network = ipaddress.ip_network(cidr)
+    assert rfc.startswith("RFC ") and what
+    assert is_blocked(network[0], DEFAULT) and is_blocked(network[-1], DEFAULT)
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["fec0::1", "3fff::1", "5f00::1", "2001:3::1", "2001:30::1", "2620:4f:8000::1", "192.0.0.9", "192.31.196.1",
+     "192.52.193.1", "192.175.48.1", "2002:808:808::1", "2001:0:808:808::1", "::808:808", "4000::1", "100:0:0:1::1"],
+)  # fmt: skip
+def test_ranges_python_calls_global_are_blocked_too(address: str) -> None:
+    assert is_blocked(address, DEFAULT)
+
+
+@pytest.mark.parametrize("address", ["8.8.8.8", "2606:4700::1111", "2a00:1450:4001::200e", "::ffff:8.8.8.8"])
+def test_public_addresses_in_any_form_are_not_blocked(address: str) -> None:
+    assert not is_blocked(address, DEFAULT)
+
+
+def test_a_nat64_address_is_judged_by_the_ipv4_address_it_reaches() -> None:
+    """DNS64 networks hand out 64:ff9b::/96 for every IPv4-only site: public ones stay reachable."""
+    assert not is_blocked("64:ff9b::8.8.8.8", DEFAULT)
+    assert is_blocked("64:ff9b::10.0.0.1", DEFAULT)
+    assert not is_blocked("64:ff9b::10.0.0.1", allowing("10.0.0.0/8"))
+
+
+# --- FETCH_ALLOW_HOSTS entries with a port -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("entry", "host"),
+    [("10.0.0.5:8080", "10.0.0.5"), ("10.0.0.0/8:8080", "10.9.9.9"), ("[fd00::1]:8080", "fd00::1"),
+     ("[fec0::/10]:8080", "fec0::9"), ("64:ff9b::a00:5", "64:ff9b::a00:5")],
+)  # fmt: skip
+def test_an_entry_with_a_port_opens_that_port_only(entry: str, host: str) -> None:
+    settings = allowing(entry)
+    if ":8080" in entry:
+        assert resolve_checked(host, 8080, settings) == str(ipaddress.ip_address(host))
+        for port in (80, 443, 8081):
+            with pytest.raises(BlockedAddress):
+                resolve_checked(host, port, settings)
+    else:
+        assert resolve_checked(host, 80, settings)
+
+
+def test_a_host_name_with_a_port_is_trusted_on_that_port_only() -> None:
+    settings = allowing("LocalHost.:8080")
+    assert resolve_checked("localhost", 8080, settings) in ("127.0.0.1", "::1")
+    with pytest.raises(BlockedAddress):
+        resolve_checked("localhost", 80, settings)
 
 
 # --- real fetches of the loopback rows, in this process ---------------------------------------------
@@ -217,6 +294,13 @@ SERVED = {"127.0.0.1", "::1", "0.0.0.0", "::", "::ffff:127.0.0.1"}  # where the 
 def test_a_loopback_target_is_fetched_once_listed(target: Target, request) -> None:
     page = fetch(target.url(port_for(target, request), "/news/short-article"), allowing(allow_entry(target)))
     assert page.status == 200 and "<p>" in page.text
+
+
+def test_an_allowed_port_is_fetched_and_another_port_on_the_same_host_is_not(web_site) -> None:
+    settings = allowing(f"127.0.0.1:{web_site.port}")
+    assert fetch(web_site.url("/news/short-article"), settings).status == 200
+    with pytest.raises(BlockedAddress):
+        fetch(web_site.url("/redirect/to?url=http://127.0.0.1:6379/"), settings)
 
 
 @pytest.mark.parametrize("url", NOT_WEB + WITH_CREDENTIALS)
