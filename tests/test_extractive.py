@@ -107,8 +107,40 @@ def test_the_registered_backend_returns_a_summary_to_the_fitted_spec(settings):
     assert summary.warnings == ()
 
 
-def test_an_article_too_short_for_one_whole_sentence_is_an_error_not_an_empty_summary(settings):
+def test_an_article_with_no_sentence_short_enough_for_the_budget_is_an_error_not_an_empty_summary(settings):
     article = Article(title="Note", paragraphs=("The harbour council met on the coast road.",))
+    spec = SummarySpec(max_words=4, paragraphs=1)
+    with pytest.raises(SummarizeError, match="cannot be summarized in 4 words: no whole sentence"):
+        make_summarizer(settings, "extractive").summarize(article, spec)
+
+
+# --- bounded work: hostile shapes complete, to spec (timings live in benchmarks/hostile.py) ---
+
+
+def short_sentences(count: int, seed: int = 11) -> str:
+    rng = random.Random(seed)
+    return "\n\n".join(
+        " ".join(" ".join(rng.choice(WORDS) for _ in range(rng.randint(4, 6))).capitalize() + "." for _ in range(5))
+        for _ in range(count // 5)
+    )
+
+
+def test_a_page_of_thousands_of_short_sentences_is_summarized_to_spec():
+    source = short_sentences(5000)
+    spec, _ = fit(SummarySpec(), source)
+    summary = summarize_text(source, spec.max_words, spec.paragraphs)
+    assert check(summary, source, spec).ok and in_source_order(summary, source)
+
+
+def test_more_candidates_than_the_pool_holds_still_make_every_paragraph():
+    long_ones = prose(40_000, seed=12, lengths=(30, 30), per_paragraph=1)  # ~1300 long, central sentences
+    short_ones = prose(48, seed=13, lengths=(8, 8), per_paragraph=1)
+    result = extract_summary(long_ones + "\n\n" + short_ones, 60, 6)
+    assert len(result.paragraphs) == 6 and result.warnings == []
+
+
+def test_one_huge_unpunctuated_sentence_is_refused_in_plain_words(settings):
+    article = Article(title="Dump", paragraphs=(" ".join(WORDS * 4000),))
     spec, _ = fit(SummarySpec(), article.text)
-    with pytest.raises(SummarizeError, match="too short to summarize"):
+    with pytest.raises(SummarizeError, match="no whole sentence of it is that short"):
         make_summarizer(settings, "extractive").summarize(article, spec)

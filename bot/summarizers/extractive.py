@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
+from itertools import chain
 
 import numpy as np
 
@@ -39,6 +40,7 @@ LEAD_DECAY = 5.0  # sentences over which the lead bias falls by a factor e
 MMR_LAMBDA = 0.7  # 1.0 = ignore redundancy
 MIN_WORDS = 4
 UNBROKEN_CUT_COST = 0.3  # cost of a paragraph cut where the source had no paragraph break
+MAX_POOL = 1000  # sentences selection weighs at most (the dev set's longest document has 804)
 
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 _ENDS_SENTENCE = re.compile(r"[.!?'\"\u2019\u201d)\]]$")
@@ -74,7 +76,7 @@ class ExtractiveSummarizer:
         result = extract_summary(article.text, spec.max_words, spec.paragraphs)
         if not result.paragraphs:  # nothing honest to post: say why instead of posting nothing
             raise SummarizeError(
-                f"This article is too short to summarize: no whole sentence of it fits in {spec.max_words:,} words."
+                f"This article cannot be summarized in {spec.max_words:,} words: no whole sentence of it is that short."
             )
         return Summary(
             article=article,
@@ -99,11 +101,14 @@ def extract_summary(text: str, max_words: int, paragraphs: int) -> Extract:
         return Extract([], ["The article has no sentences to summarize."])
     source_para = np.array([p for p, group in enumerate(grouped) for _ in group], dtype=int)
     lengths = np.array([len(s.split()) for s in sentences])
-    allowed = _candidates(sentences, lengths, min(paragraphs, len(sentences)))
+    wanted = min(paragraphs, len(sentences))
+    allowed = _candidates(sentences, lengths, wanted)
     reachable = _most_that_fit(lengths[allowed], max_words)
     vectors = _tfidf(sentences)
-    scores = _scores(vectors)
-    chosen = _select(scores, vectors @ vectors.T, lengths, allowed, max_words, min(paragraphs, reachable))
+    scores = _scores(vectors, len(sentences))
+    pool = _pool(scores, lengths, allowed, wanted)
+    picked = _select(scores[pool], vectors.restrict(pool), lengths[pool], max_words, min(paragraphs, reachable))
+    chosen = [int(pool[i]) for i in picked]
     parts = [" ".join(sentences[i] for i in run) for run in _group(chosen, source_para, lengths, paragraphs)]
     return Extract(parts, _shortfall(len(parts), paragraphs, len(sentences), max_words, reachable))
 
@@ -151,37 +156,83 @@ def _terms(sentence: str) -> list[str]:
     return terms
 
 
-def _tfidf(sentences: list[str]) -> np.ndarray:
+@dataclass(frozen=True)
+class _Vectors:
+    """TF-IDF rows as (row, term, weight) triples sorted by row: memory in proportion to the text's
+    words, whatever its number of sentences or the size of its vocabulary."""
+
+    rows: np.ndarray
+    terms: np.ndarray
+    weights: np.ndarray
+    count: int  # rows, some of which may be empty
+    vocabulary: int
+
+    def dot(self, dense: np.ndarray) -> np.ndarray:
+        """Every row's dot product with one dense vector over the vocabulary."""
+        return np.bincount(self.rows, weights=self.weights * dense[self.terms], minlength=self.count)
+
+    def total(self) -> np.ndarray:
+        return np.bincount(self.terms, weights=self.weights, minlength=self.vocabulary)
+
+    def similarity_to(self, row: int) -> np.ndarray:
+        dense = np.zeros(self.vocabulary)
+        mine = self.rows == row
+        dense[self.terms[mine]] = self.weights[mine]
+        return self.dot(dense)
+
+    def restrict(self, keep: np.ndarray) -> _Vectors:
+        """Only the rows ``keep`` (ascending), renumbered from 0, over only the terms they use."""
+        position = np.full(self.count, -1)
+        position[keep] = np.arange(len(keep))
+        mask = position[self.rows] >= 0
+        used, terms = np.unique(self.terms[mask], return_inverse=True)
+        return _Vectors(position[self.rows[mask]], terms, self.weights[mask], len(keep), max(1, len(used)))
+
+
+def _tfidf(sentences: list[str]) -> _Vectors:
     """Unit-length TF-IDF rows; terms in a single sentence are dropped after normalising (they add
-    to a sentence's length but can make it similar to nothing), which keeps the matrix small."""
+    to a sentence's length but can make it similar to nothing)."""
     vocabulary: dict[str, int] = {}
-    counts = [[vocabulary.setdefault(t, len(vocabulary)) for t in _terms(s)] for s in sentences]
-    matrix = np.zeros((len(sentences), max(1, len(vocabulary))))
-    for row, ids in enumerate(counts):
-        np.add.at(matrix[row], ids, 1.0)
-    df = (matrix > 0).sum(axis=0)
-    matrix = np.log1p(matrix) * (np.log((1 + len(sentences)) / (1 + df)) + 1)
-    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-    matrix /= np.where(norms == 0, 1, norms)
-    return matrix[:, df >= 2].astype(np.float32)
+    ids = [[vocabulary.setdefault(t, len(vocabulary)) for t in _terms(s)] for s in sentences]
+    count, size = len(sentences), max(1, len(vocabulary))
+    rows = np.repeat(np.arange(count, dtype=np.int64), [len(row) for row in ids])
+    terms = np.fromiter(chain.from_iterable(ids), dtype=np.int64, count=len(rows))
+    keys, tf = np.unique(rows * size + terms, return_counts=True)  # one entry per (sentence, term)
+    rows, terms = keys // size, keys % size
+    df = np.bincount(terms, minlength=size)
+    weights = np.log1p(tf) * (np.log((1 + count) / (1 + df[terms])) + 1)
+    norms = np.sqrt(np.bincount(rows, weights=weights**2, minlength=count))
+    weights /= np.where(norms == 0, 1, norms)[rows]
+    keep = df[terms] >= 2
+    return _Vectors(rows[keep], terms[keep], weights[keep], count, size)
 
 
-def _scores(vectors: np.ndarray) -> np.ndarray:
+def _scores(vectors: _Vectors, count: int) -> np.ndarray:
     """Centrality (cosine to the document centroid, scaled to 0..1) plus a fading lead bias."""
-    centrality = vectors @ vectors.sum(axis=0)
+    centrality = vectors.dot(vectors.total())
     low, high = centrality.min(), centrality.max()
-    centrality = (centrality - low) / (high - low) if high > low else np.zeros(len(vectors))
-    return centrality + LEAD_WEIGHT * np.exp(-np.arange(len(vectors)) / LEAD_DECAY)
+    centrality = (centrality - low) / (high - low) if high > low else np.zeros(count)
+    return centrality + LEAD_WEIGHT * np.exp(-np.arange(count) / LEAD_DECAY)
 
 
-def _select(
-    scores: np.ndarray, similarity: np.ndarray, lengths: np.ndarray, allowed: np.ndarray, budget: int, need: int
-) -> list[int]:
+def _pool(scores: np.ndarray, lengths: np.ndarray, allowed: np.ndarray, wanted: int) -> np.ndarray:
+    """The sentences selection weighs, ascending: every allowed one, or on a very long page the
+    ``MAX_POOL`` best-scoring plus the ``wanted`` shortest (so that enough paragraphs stay reachable).
+    This bounds selection's time and memory whatever the page's shape."""
+    allowed = np.flatnonzero(allowed)
+    if len(allowed) <= MAX_POOL:
+        return allowed
+    best = allowed[np.argpartition(-scores[allowed], MAX_POOL)[:MAX_POOL]]
+    shortest = allowed[np.argpartition(lengths[allowed], wanted)[:wanted]]
+    return np.union1d(best, shortest)
+
+
+def _select(scores: np.ndarray, vectors: _Vectors, lengths: np.ndarray, budget: int, need: int) -> list[int]:
     """Best-first MMR under the budget; the first ``need`` picks leave room for the rest of ``need``."""
     chosen: list[int] = []
     left = budget
-    free = allowed.copy()
-    redundancy = np.zeros(len(scores), dtype=np.float32)
+    free = np.ones(len(scores), dtype=bool)
+    redundancy = np.zeros(len(scores))
     while True:
         fits = free & (lengths <= left)
         if len(chosen) < need - 1:
@@ -193,7 +244,7 @@ def _select(
         chosen.append(pick)
         left -= int(lengths[pick])
         free[pick] = False
-        redundancy = np.maximum(redundancy, similarity[pick])
+        redundancy = np.maximum(redundancy, vectors.similarity_to(pick))
 
 
 def _room_for(count: int, lengths: np.ndarray, free: np.ndarray) -> np.ndarray:
