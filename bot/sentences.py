@@ -19,6 +19,7 @@ import re
 # Matching starts only at the first mark of a run and never backtracks into it: a run of 5,000 dots
 # costs 5,000 steps, not 5,000 squared.
 _CANDIDATE = re.compile(r"(?<![.!?\u2026])[.!?\u2026]++['\"\u2019\u201d)\]]*+\s+(?=['\"\u2018\u201c(\[]*[A-Z0-9])")
+MAX_QUOTE_CHARS = 600  # about 100 words: a quotation longer than this is split into its sentences
 _DOTTED = re.compile(r"(?:[a-z]\.)+[a-z]")  # u.s, a.m, e.g (lower-cased, final dot dropped)
 _NEXT_WORD = re.compile(r"['\"\u2018\u201c(\[]*([A-Za-z]+)")
 
@@ -74,13 +75,28 @@ def _split_line(line: str) -> list[str]:
     sentences: list[str] = []
     start = 0
     for match in _CANDIDATE.finditer(line):
-        if _is_boundary(line, match):
+        if _is_boundary(line, match) and not _inside_quote(line, start, match.end()):
             sentences.append(line[start : match.end()].strip())
             start = match.end()
     tail = line[start:].strip()
     if tail:
         sentences.append(tail)
     return sentences
+
+
+def _inside_quote(line: str, start: int, end: int) -> bool:
+    """A quotation opened since ``start`` and closed later on the line: a sentence inside a quote does
+    not end the sentence quoting it ("'We played well. It was a difficult tie,' he said.").
+    Quotes longer than ``MAX_QUOTE_CHARS`` (or a stray mark) are split as usual, which bounds the work."""
+    if end - start > MAX_QUOTE_CHARS:
+        return False
+    seen = line[start:end]
+    straight = seen.count('"') % 2 == 1
+    curly = seen.count("\u201c") > seen.count("\u201d")
+    if not (straight or curly):
+        return False
+    rest = line[end : start + MAX_QUOTE_CHARS]
+    return (straight and '"' in rest) or (curly and "\u201d" in rest)
 
 
 def _is_boundary(line: str, match: re.Match[str]) -> bool:

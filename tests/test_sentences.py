@@ -86,3 +86,14 @@ def test_thousands_of_wrapped_lines_join_into_one_paragraph():
 def test_a_boundary_deep_in_a_very_long_line_is_still_found():
     text = "Word " * 200_000 + "ends. Next one."
     assert split_sentences(text)[-1] == "Next one."
+
+
+def test_a_quotation_of_several_sentences_stays_whole():
+    text = '"We played well. It was a really difficult tie." Kazakhstan won 2-1.'
+    assert split_sentences(text) == ['"We played well. It was a really difficult tie."', "Kazakhstan won 2-1."]
+    curly = "\u201cWe played well. It was hard.\u201d Then we left."
+    assert split_sentences(curly) == ["\u201cWe played well. It was hard.\u201d", "Then we left."]
+
+
+def test_a_quote_mark_that_never_closes_does_not_swallow_the_line():
+    assert split_sentences('He said "go. It rained. We left.') == ['He said "go.', "It rained.", "We left."]

@@ -40,6 +40,8 @@ LEAD_DECAY = 5.0  # sentences over which the lead bias falls by a factor e
 MMR_LAMBDA = 0.7  # 1.0 = ignore redundancy
 MIN_WORDS = 4
 UNBROKEN_CUT_COST = 0.3  # cost of a paragraph cut where the source had no paragraph break
+LEANING_CUT_COST = 10.0  # a paragraph opening on "It ..." after its antecedent: only if nothing else balances
+MAX_CHAIN = 2  # a sentence may bring at most this many sentences before it
 MAX_POOL = 1000  # sentences selection weighs at most (the dev set's longest document has 804)
 
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
@@ -54,6 +56,20 @@ too under until up very was we were what when where which while who whom why wil
 yours yourself yourselves said says say also one
 """
 _STOPWORDS = frozenset(_STOPWORDS_TEXT.split())
+# Openings that point back to what came before: pronouns, demonstratives, connectives.
+_LEANS_BACK_TEXT = """
+it its he his him she her they their them this these that those such another both yet but however and
+so also still instead meanwhile then thus therefore hence moreover furthermore besides nevertheless
+nonetheless otherwise likewise similarly too
+"""
+_LEANS_BACK_PHRASES = (
+    "to that", "to this", "as a result", "even so", "by contrast", "in contrast", "on the other hand",
+    "despite this", "despite that", "because of this", "the latter", "the former", "at the same time",
+)  # fmt: skip
+_LEANS_BACK = re.compile(
+    r"[\W_]*(?:" + "|".join(re.escape(w) for w in (*_LEANS_BACK_PHRASES, *_LEANS_BACK_TEXT.split())) + r")(?![\w-])",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -84,8 +100,29 @@ class ExtractiveSummarizer:
             spec=spec,
             backend=self.name,
             model=None,
-            warnings=tuple(result.warnings),
+            warnings=tuple(result.warnings) + _language_warning(spec.language, article.language),
         )
+
+
+_LANGUAGE_NAMES = {
+    "english": "en", "french": "fr", "german": "de", "spanish": "es", "italian": "it", "portuguese": "pt",
+    "dutch": "nl", "russian": "ru", "japanese": "ja", "chinese": "zh", "korean": "ko", "polish": "pl",
+}  # fmt: skip
+
+
+def _language_warning(asked: str | None, written: str | None) -> tuple[str, ...]:
+    """Sentences of the source cannot be translated: say so rather than ignore the request."""
+    if not asked:
+        return ()
+    code = asked.strip().lower()
+    code = _LANGUAGE_NAMES.get(code, code).replace("_", "-").split("-")[0]
+    if written and code == written.lower().split("-")[0]:
+        return ()
+    language = f" ({written})" if written else ""
+    return (
+        f"The offline summarizer cannot translate, so this summary is in the article's own language{language}, "
+        f"not {asked}.",
+    )
 
 
 def summarize_text(text: str, max_words: int, paragraphs: int) -> list[str]:
@@ -104,13 +141,32 @@ def extract_summary(text: str, max_words: int, paragraphs: int) -> Extract:
     wanted = min(paragraphs, len(sentences))
     allowed = _candidates(sentences, lengths, wanted)
     reachable = _most_that_fit(lengths[allowed], max_words)
+    if reachable <= 1:
+        return _opening(sentences, lengths, allowed, max_words, paragraphs)
     vectors = _tfidf(sentences)
     scores = _scores(vectors, len(sentences))
     pool = _pool(scores, lengths, allowed, wanted)
-    picked = _select(scores[pool], vectors.restrict(pool), lengths[pool], max_words, min(paragraphs, reachable))
+    leans = np.zeros(len(sentences), dtype=bool)
+    leans[pool] = [bool(_LEANS_BACK.match(sentences[i])) for i in pool]
+    needs = _antecedents(pool, leans)
+    picked = _select(scores[pool], vectors.restrict(pool), lengths[pool], needs, max_words, min(paragraphs, reachable))
     chosen = [int(pool[i]) for i in picked]
-    parts = [" ".join(sentences[i] for i in run) for run in _group(chosen, source_para, lengths, paragraphs)]
+    runs = _group(chosen, source_para, leans, lengths, paragraphs)
+    parts = [" ".join(sentences[i] for i in run) for run in runs]
     return Extract(parts, _shortfall(len(parts), paragraphs, len(sentences), max_words, reachable))
+
+
+def _opening(sentences: list[str], lengths: np.ndarray, allowed: np.ndarray, budget: int, wanted: int) -> Extract:
+    """A budget that holds one sentence at most (a very short article): the first one that fits,
+    said plainly, rather than a refusal or a sentence chosen out of its context."""
+    fitting = np.flatnonzero(allowed & (lengths <= budget))
+    if len(fitting) == 0:
+        return Extract([], [])
+    first = int(fitting[0])
+    words = int(lengths.sum())
+    which = "its opening sentence" if first == 0 else "the first of its sentences that fits"
+    note = f"The article is only {words:,} words, so this summary is {which}"
+    return Extract([sentences[first]], [note + (f", not {wanted} paragraphs." if wanted > 1 else ".")])
 
 
 def _shortfall(made: int, wanted: int, sentences: int, budget: int, reachable: int) -> list[str]:
@@ -227,24 +283,56 @@ def _pool(scores: np.ndarray, lengths: np.ndarray, allowed: np.ndarray, wanted: 
     return np.union1d(best, shortest)
 
 
-def _select(scores: np.ndarray, vectors: _Vectors, lengths: np.ndarray, budget: int, need: int) -> list[int]:
-    """Best-first MMR under the budget; the first ``need`` picks leave room for the rest of ``need``."""
+def _antecedents(pool: np.ndarray, leans: np.ndarray) -> np.ndarray:
+    """Per pool sentence, the pool positions of the sentences it cannot go without, padded with -1.
+
+    A sentence that opens on "It", "But", "This", "He"... points back to the one before it (which may
+    point back in turn): it is taken together with them, or not at all (a row of -2) when the chain is
+    longer than ``MAX_CHAIN`` or leaves the pool."""
+    position = {int(sentence): k for k, sentence in enumerate(pool)}
+    needs = np.full((len(pool), MAX_CHAIN), -1)
+    for k, sentence in enumerate(pool):
+        j = int(sentence)
+        for depth in range(MAX_CHAIN + 1):
+            if j == 0 or not leans[j]:
+                break
+            if depth == MAX_CHAIN or j - 1 not in position:
+                needs[k] = -2
+                break
+            j -= 1
+            needs[k, depth] = position[j]
+    return needs
+
+
+def _select(
+    scores: np.ndarray, vectors: _Vectors, lengths: np.ndarray, needs: np.ndarray, budget: int, need: int
+) -> list[int]:
+    """Best-first MMR under the budget; the first ``need`` picks leave room for the rest of ``need``.
+    A pick brings the sentences it points back to (``needs``), and pays for their words."""
     chosen: list[int] = []
     left = budget
     free = np.ones(len(scores), dtype=bool)
+    takeable = needs[:, 0] != -2
     redundancy = np.zeros(len(scores))
-    while True:
-        fits = free & (lengths <= left)
+    while (free & takeable).any():
+        cost = lengths + np.where(needs >= 0, lengths[needs] * free[needs], 0).sum(axis=1)
+        fits = free & takeable & (cost <= left)
         if len(chosen) < need - 1:
-            fits &= lengths + _room_for(need - len(chosen) - 1, lengths, free) <= left
+            roomy = fits & (cost + _room_for(need - len(chosen) - 1, cost, free & takeable) <= left)
+            if not roomy.any() and fits.any():  # the sentences some need bring made ``need`` unreachable
+                need -= 1
+                continue
+            fits = roomy
         if not fits.any():
-            return sorted(chosen)
+            break
         mmr = np.where(fits, MMR_LAMBDA * scores - (1 - MMR_LAMBDA) * redundancy, -np.inf)
         pick = int(np.argmax(mmr))
-        chosen.append(pick)
-        left -= int(lengths[pick])
-        free[pick] = False
-        redundancy = np.maximum(redundancy, vectors.similarity_to(pick))
+        left -= int(cost[pick])
+        for k in [int(a) for a in needs[pick] if a >= 0 and free[a]] + [pick]:
+            chosen.append(k)
+            free[k] = False
+            redundancy = np.maximum(redundancy, vectors.similarity_to(k))
+    return sorted(chosen)
 
 
 def _room_for(count: int, lengths: np.ndarray, free: np.ndarray) -> np.ndarray:
@@ -255,11 +343,14 @@ def _room_for(count: int, lengths: np.ndarray, free: np.ndarray) -> np.ndarray:
     return np.where(lengths <= shortest[-1], shortest.sum() - lengths, without_self)
 
 
-def _group(chosen: list[int], source_para: np.ndarray, lengths: np.ndarray, paragraphs: int) -> list[list[int]]:
+def _group(
+    chosen: list[int], source_para: np.ndarray, leans: np.ndarray, lengths: np.ndarray, paragraphs: int
+) -> list[list[int]]:
     """Cut ``chosen`` (in order) into min(paragraphs, len(chosen)) runs of near-equal words.
 
     Dynamic programme over cut points: cost = squared relative deviation from the mean paragraph
-    length, plus a small cost for cutting where the source paragraph continues.
+    length, plus a small cost for cutting where the source paragraph continues, and a large one for
+    opening a paragraph on a sentence that points back to the one before it.
     """
     k, parts = len(chosen), min(paragraphs, len(chosen))
     if parts == 0:
@@ -268,6 +359,7 @@ def _group(chosen: list[int], source_para: np.ndarray, lengths: np.ndarray, para
     target = ends[-1] / parts
     paras = source_para[chosen]
     cut_cost = np.concatenate([[0.0], np.where(paras[1:] != paras[:-1], 0.0, UNBROKEN_CUT_COST)])
+    cut_cost[1:] += np.where(leans[chosen][1:] & (np.diff(chosen) == 1), LEANING_CUT_COST, 0.0)
     start = np.arange(k + 1)[:, None]
     stop = np.arange(k + 1)[None, :]
     balance = ((ends[None, :] - ends[:, None] - target) / max(target, 1.0)) ** 2
