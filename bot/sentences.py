@@ -19,6 +19,7 @@ import re
 # Matching starts only at the first mark of a run and never backtracks into it: a run of 5,000 dots
 # costs 5,000 steps, not 5,000 squared.
 _CANDIDATE = re.compile(r"(?<![.!?\u2026])[.!?\u2026]++['\"\u2019\u201d)\]]*+\s+(?=['\"\u2018\u201c(\[]*[A-Z0-9])")
+_DOUBLE_QUOTES = ('"', "\u201c", "\u201d")
 MAX_QUOTE_CHARS = 600  # about 100 words: a quotation longer than this is split into its sentences
 _DOTTED = re.compile(r"(?:[a-z]\.)+[a-z]")  # u.s, a.m, e.g (lower-cased, final dot dropped)
 _NEXT_WORD = re.compile(r"['\"\u2018\u201c(\[]*([A-Za-z]+)")
@@ -91,12 +92,10 @@ def _inside_quote(line: str, start: int, end: int) -> bool:
     if end - start > MAX_QUOTE_CHARS:
         return False
     seen = line[start:end]
-    straight = seen.count('"') % 2 == 1
-    curly = seen.count("\u201c") > seen.count("\u201d")
-    if not (straight or curly):
+    if sum(map(seen.count, _DOUBLE_QUOTES)) % 2 == 0:  # marks are paired however mixed ("...\u201d)
         return False
     rest = line[end : start + MAX_QUOTE_CHARS]
-    return (straight and '"' in rest) or (curly and "\u201d" in rest)
+    return '"' in rest or "\u201d" in rest
 
 
 def _is_boundary(line: str, match: re.Match[str]) -> bool:

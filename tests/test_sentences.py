@@ -97,3 +97,11 @@ def test_a_quotation_of_several_sentences_stays_whole():
 
 def test_a_quote_mark_that_never_closes_does_not_swallow_the_line():
     assert split_sentences('He said "go. It rained. We left.') == ['He said "go.', "It rained.", "We left."]
+
+
+def test_mixed_straight_and_curly_marks_pair_up():
+    text = '"Open the door! We\u2019re coming in!\u201d an officer shouts. Police forced the door.'
+    assert split_sentences(text) == [
+        '"Open the door! We\u2019re coming in!\u201d an officer shouts.',
+        "Police forced the door.",
+    ]

@@ -35,9 +35,7 @@ from bot.summarizers.base import Summary
 
 log = logging.getLogger(__name__)
 
-LEAD_WEIGHT = 2.0  # lead bias at the first sentence, against centrality scaled to 0..1
 LEAD_DECAY = 5.0  # sentences over which the lead bias falls by a factor e
-MMR_LAMBDA = 0.7  # 1.0 = ignore redundancy
 MIN_WORDS = 4
 UNBROKEN_CUT_COST = 0.3  # cost of a paragraph cut where the source had no paragraph break
 LEANING_CUT_COST = 10.0  # a paragraph opening on "It ..." after its antecedent: only if nothing else balances
@@ -70,6 +68,15 @@ _LEANS_BACK = re.compile(
     r"[\W_]*(?:" + "|".join(re.escape(w) for w in (*_LEANS_BACK_PHRASES, *_LEANS_BACK_TEXT.split())) + r")(?![\w-])",
     re.IGNORECASE,
 )
+
+
+@dataclass(frozen=True)
+class Knobs:
+    """The two tuned numbers. ``python benchmarks/summaries.py`` picks them on held-out folds of the
+    dev set (never on the documents it scores them on) and reports a part no tuning sees."""
+
+    lead_weight: float = 2.0  # lead bias at the first sentence, against centrality scaled to 0..1
+    mmr_lambda: float = 0.7  # 1.0 = ignore redundancy
 
 
 @dataclass(frozen=True)
@@ -125,12 +132,12 @@ def _language_warning(asked: str | None, written: str | None) -> tuple[str, ...]
     )
 
 
-def summarize_text(text: str, max_words: int, paragraphs: int) -> list[str]:
+def summarize_text(text: str, max_words: int, paragraphs: int, knobs: Knobs = Knobs()) -> list[str]:
     """The benchmark interface: ``max_words`` is the final budget (already shrunk to the source)."""
-    return extract_summary(text, max_words, paragraphs).paragraphs
+    return extract_summary(text, max_words, paragraphs, knobs).paragraphs
 
 
-def extract_summary(text: str, max_words: int, paragraphs: int) -> Extract:
+def extract_summary(text: str, max_words: int, paragraphs: int, knobs: Knobs = Knobs()) -> Extract:
     """Up to ``max_words`` words of source sentences in ``paragraphs`` paragraphs, or fewer with a warning."""
     grouped = split_paragraphs(text)
     sentences = [s for group in grouped for s in group]
@@ -144,12 +151,13 @@ def extract_summary(text: str, max_words: int, paragraphs: int) -> Extract:
     if reachable <= 1:
         return _opening(sentences, lengths, allowed, max_words, paragraphs)
     vectors = _tfidf(sentences)
-    scores = _scores(vectors, len(sentences))
+    scores = _scores(vectors, len(sentences), knobs.lead_weight)
     pool = _pool(scores, lengths, allowed, wanted)
     leans = np.zeros(len(sentences), dtype=bool)
     leans[pool] = [bool(_LEANS_BACK.match(sentences[i])) for i in pool]
     needs = _antecedents(pool, leans)
-    picked = _select(scores[pool], vectors.restrict(pool), lengths[pool], needs, max_words, min(paragraphs, reachable))
+    need = min(paragraphs, reachable)
+    picked = _select(scores[pool], vectors.restrict(pool), lengths[pool], needs, max_words, need, knobs.mmr_lambda)
     chosen = [int(pool[i]) for i in picked]
     runs = _group(chosen, source_para, leans, lengths, paragraphs)
     parts = [" ".join(sentences[i] for i in run) for run in runs]
@@ -263,12 +271,12 @@ def _tfidf(sentences: list[str]) -> _Vectors:
     return _Vectors(rows[keep], terms[keep], weights[keep], count, size)
 
 
-def _scores(vectors: _Vectors, count: int) -> np.ndarray:
+def _scores(vectors: _Vectors, count: int, lead_weight: float) -> np.ndarray:
     """Centrality (cosine to the document centroid, scaled to 0..1) plus a fading lead bias."""
     centrality = vectors.dot(vectors.total())
     low, high = centrality.min(), centrality.max()
     centrality = (centrality - low) / (high - low) if high > low else np.zeros(count)
-    return centrality + LEAD_WEIGHT * np.exp(-np.arange(count) / LEAD_DECAY)
+    return centrality + lead_weight * np.exp(-np.arange(count) / LEAD_DECAY)
 
 
 def _pool(scores: np.ndarray, lengths: np.ndarray, allowed: np.ndarray, wanted: int) -> np.ndarray:
@@ -305,7 +313,13 @@ def _antecedents(pool: np.ndarray, leans: np.ndarray) -> np.ndarray:
 
 
 def _select(
-    scores: np.ndarray, vectors: _Vectors, lengths: np.ndarray, needs: np.ndarray, budget: int, need: int
+    scores: np.ndarray,
+    vectors: _Vectors,
+    lengths: np.ndarray,
+    needs: np.ndarray,
+    budget: int,
+    need: int,
+    mmr_lambda: float,
 ) -> list[int]:
     """Best-first MMR under the budget; the first ``need`` picks leave room for the rest of ``need``.
     A pick brings the sentences it points back to (``needs``), and pays for their words."""
@@ -325,7 +339,7 @@ def _select(
             fits = roomy
         if not fits.any():
             break
-        mmr = np.where(fits, MMR_LAMBDA * scores - (1 - MMR_LAMBDA) * redundancy, -np.inf)
+        mmr = np.where(fits, mmr_lambda * scores - (1 - mmr_lambda) * redundancy, -np.inf)
         pick = int(np.argmax(mmr))
         left -= int(cost[pick])
         for k in [int(a) for a in needs[pick] if a >= 0 and free[a]] + [pick]:
