@@ -12,8 +12,15 @@ craft is in choosing. On the shared bench (budget = half the source) this method
   can overflow a short article's budget; six shorter central ones fit);
 - prefers real sentences: fragments under four words and lines without final punctuation
   (headings, bylines, captions) are taken only when nothing else is left;
+- reads well: a sentence that opens on a word pointing back ("It", "But", "This", "To that,") comes
+  with the sentence before it or is not taken, and never opens a paragraph;
 - cuts the chosen sentences, in source order, into word-balanced paragraphs, at the source's own
-  paragraph breaks where that costs little balance.
+  paragraph breaks where that costs little balance;
+- a very short article (a budget that holds one sentence at most) gets its opening sentence, and says so.
+
+Work is bounded by the text's length whatever its shape: TF-IDF vectors are sparse (row, term,
+weight) triples, and selection weighs at most ``MAX_POOL`` sentences (the best-scoring ones), so a
+2 MB page of 60,000 short sentences costs seconds and ~150 MB (``python benchmarks/hostile.py``).
 """
 
 from __future__ import annotations
@@ -149,7 +156,7 @@ def extract_summary(text: str, max_words: int, paragraphs: int, knobs: Knobs = K
     allowed = _candidates(sentences, lengths, wanted)
     reachable = _most_that_fit(lengths[allowed], max_words)
     if reachable <= 1:
-        return _opening(sentences, lengths, allowed, max_words, paragraphs)
+        return _opening(sentences, lengths, allowed, max_words)
     vectors = _tfidf(sentences)
     scores = _scores(vectors, len(sentences), knobs.lead_weight)
     pool = _pool(scores, lengths, allowed, wanted)
@@ -164,7 +171,7 @@ def extract_summary(text: str, max_words: int, paragraphs: int, knobs: Knobs = K
     return Extract(parts, _shortfall(len(parts), paragraphs, len(sentences), max_words, reachable))
 
 
-def _opening(sentences: list[str], lengths: np.ndarray, allowed: np.ndarray, budget: int, wanted: int) -> Extract:
+def _opening(sentences: list[str], lengths: np.ndarray, allowed: np.ndarray, budget: int) -> Extract:
     """A budget that holds one sentence at most (a very short article): the first one that fits,
     said plainly, rather than a refusal or a sentence chosen out of its context."""
     fitting = np.flatnonzero(allowed & (lengths <= budget))
@@ -173,8 +180,7 @@ def _opening(sentences: list[str], lengths: np.ndarray, allowed: np.ndarray, bud
     first = int(fitting[0])
     words = int(lengths.sum())
     which = "its opening sentence" if first == 0 else "the first of its sentences that fits"
-    note = f"The article is only {words:,} words, so this summary is {which}"
-    return Extract([sentences[first]], [note + (f", not {wanted} paragraphs." if wanted > 1 else ".")])
+    return Extract([sentences[first]], [f"The article is only {words:,} words, so this summary is {which}."])
 
 
 def _shortfall(made: int, wanted: int, sentences: int, budget: int, reachable: int) -> list[str]:
