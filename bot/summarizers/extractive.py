@@ -180,7 +180,8 @@ def _opening(sentences: list[str], lengths: np.ndarray, allowed: np.ndarray, bud
     first = int(fitting[0])
     words = int(lengths.sum())
     which = "its opening sentence" if first == 0 else "the first of its sentences that fits"
-    return Extract([sentences[first]], [f"The article is only {words:,} words, so this summary is {which}."])
+    note = f"The {budget:,}-word budget holds one sentence of this {words:,}-word article, so this summary is {which}."
+    return Extract([sentences[first]], [note])
 
 
 def _shortfall(made: int, wanted: int, sentences: int, budget: int, reachable: int) -> list[str]:
