@@ -83,7 +83,7 @@ class Knobs:
     dev set (never on the documents it scores them on) and reports a part no tuning sees."""
 
     lead_weight: float = 2.0  # lead bias at the first sentence, against centrality scaled to 0..1
-    mmr_lambda: float = 0.7  # 1.0 = ignore redundancy
+    mmr_lambda: float = 0.8  # 1.0 = ignore redundancy
 
 
 @dataclass(frozen=True)
