@@ -84,7 +84,10 @@ def lcs_length(a: list[str], b: list[str]) -> int:
 def load_evaluator(shared: Path) -> ModuleType:
     path = shared / "bench" / "summarize" / "evaluate.py"
     if not path.is_file():
-        raise SystemExit(f"no evaluator at {path}; pass --shared DIR")
+        raise SystemExit(
+            f"benchmark data not found: {path.parent} is the team's shared folder "
+            "(not in this repository); put shared/ beside this clone or pass --shared DIR"
+        )
     spec = importlib.util.spec_from_file_location("shared_summarize_evaluate", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
