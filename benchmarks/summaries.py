@@ -256,8 +256,15 @@ def pages(shared: Path) -> None:
         counts["short"] += any("budget holds one sentence" in w for w in summary.warnings)
     refused = ", ".join(f"{name} {n}" for name, n in counts.items() if name.endswith(("Error", "Article", "Paywall")))
     print(f"### Readability on {len(truth)} real pages (extraction bench, dev)\n")
-    print("| pages summarized | paragraphs | open on a dangling reference | sentences with a quote cut open "
-          "| very short (opening sentence) | not summarized |")  # fmt: skip
+    columns = (
+        "pages summarized",
+        "paragraphs",
+        "open on a dangling reference",
+        "sentences with an odd number of quote marks",
+        "very short (opening sentence)",
+        "not summarized",
+    )
+    print("| " + " | ".join(columns) + " |")
     print("|---:|---:|---:|---:|---:|---|")
     print(
         f"| {counts['pages']} | {counts['paragraphs']} | {counts['dangling']} "
