@@ -16,7 +16,11 @@ import re
 
 # Terminal punctuation, closing quotes/brackets, whitespace, then an opening quote, bracket,
 # capital letter or digit: a place where a sentence may end.
-_CANDIDATE = re.compile(r"[.!?\u2026]+['\"\u2019\u201d)\]]*\s+(?=['\"\u2018\u201c(\[]*[A-Z0-9])")
+# Matching starts only at the first mark of a run and never backtracks into it: a run of 5,000 dots
+# costs 5,000 steps, not 5,000 squared.
+_CANDIDATE = re.compile(r"(?<![.!?\u2026])[.!?\u2026]++['\"\u2019\u201d)\]]*+\s+(?=['\"\u2018\u201c(\[]*[A-Z0-9])")
+_DOUBLE_QUOTES = ('"', "\u201c", "\u201d")
+MAX_QUOTE_CHARS = 600  # about 100 words: a quotation longer than this is split into its sentences
 _DOTTED = re.compile(r"(?:[a-z]\.)+[a-z]")  # u.s, a.m, e.g (lower-cased, final dot dropped)
 _NEXT_WORD = re.compile(r"['\"\u2018\u201c(\[]*([A-Za-z]+)")
 
@@ -51,16 +55,16 @@ def split_paragraphs(text: str) -> list[list[str]]:
 
 
 def _blocks(text: str) -> list[str]:
-    blocks: list[str] = []
+    blocks: list[list[str]] = []  # lines per block, joined once: appending to a growing string is quadratic
     for raw in text.splitlines():
         line = " ".join(raw.split())
         if not line:
             continue
-        if blocks and _continues(blocks[-1], line):
-            blocks[-1] += " " + line
+        if blocks and _continues(blocks[-1][-1], line):
+            blocks[-1].append(line)
         else:
-            blocks.append(line)
-    return blocks
+            blocks.append([line])
+    return [" ".join(lines) for lines in blocks]
 
 
 def _continues(previous: str, line: str) -> bool:
@@ -72,13 +76,26 @@ def _split_line(line: str) -> list[str]:
     sentences: list[str] = []
     start = 0
     for match in _CANDIDATE.finditer(line):
-        if _is_boundary(line, match):
+        if _is_boundary(line, match) and not _inside_quote(line, start, match.end()):
             sentences.append(line[start : match.end()].strip())
             start = match.end()
     tail = line[start:].strip()
     if tail:
         sentences.append(tail)
     return sentences
+
+
+def _inside_quote(line: str, start: int, end: int) -> bool:
+    """A quotation opened since ``start`` and closed later on the line: a sentence inside a quote does
+    not end the sentence quoting it ("'We played well. It was a difficult tie,' he said.").
+    Quotes longer than ``MAX_QUOTE_CHARS`` (or a stray mark) are split as usual, which bounds the work."""
+    if end - start > MAX_QUOTE_CHARS:
+        return False
+    seen = line[start:end]
+    if sum(map(seen.count, _DOUBLE_QUOTES)) % 2 == 0:  # marks are paired however mixed ("...\u201d)
+        return False
+    rest = line[end : start + MAX_QUOTE_CHARS]
+    return '"' in rest or "\u201d" in rest
 
 
 def _is_boundary(line: str, match: re.Match[str]) -> bool:
@@ -90,7 +107,7 @@ def _is_boundary(line: str, match: re.Match[str]) -> bool:
         return True
     token = before[-1].lstrip("'\"\u2018\u201c([")
     key = token.lower().rstrip(".")
-    after = line[match.end() :]
+    after = line[match.end() : match.end() + 40]  # enough for the next word; the rest of the line would be a copy
     if key in _TITLES:
         return False
     if len(token) == 1 and token.isupper():

@@ -48,7 +48,10 @@ def fit(spec: SummarySpec, source_text: str) -> tuple[SummarySpec, tuple[str, ..
     """The spec for this source: the budget shrunk, and fewer paragraphs when the source has fewer
     sentences than paragraphs asked for (one sentence is the least a paragraph can be; never pad)."""
     fitted = spec.fitted(count_words(source_text))
-    sentences = len(split_sentences(source_text))
+    split = split_sentences(source_text)
+    sentences = len(split)
+    if sentences and fitted.max_words < count_words(split[0]) <= spec.max_words:  # a very short article:
+        fitted = replace(fitted, max_words=count_words(split[0]))  # its opening sentence, rather than nothing
     if 0 < sentences < spec.paragraphs:
         note = "sentence" if sentences == 1 else "sentences"
         paras = "paragraph" if sentences == 1 else "paragraphs"

@@ -8,6 +8,7 @@ import pytest
 
 from bot.errors import SummarizeError
 from bot.extract import Article
+from bot.pipeline import summarize_article
 from bot.sentences import split_sentences
 from bot.spec import SummarySpec, check, fit
 from bot.summarizers import make_summarizer
@@ -107,8 +108,98 @@ def test_the_registered_backend_returns_a_summary_to_the_fitted_spec(settings):
     assert summary.warnings == ()
 
 
-def test_an_article_too_short_for_one_whole_sentence_is_an_error_not_an_empty_summary(settings):
+def test_an_article_with_no_sentence_short_enough_for_the_budget_is_an_error_not_an_empty_summary(settings):
     article = Article(title="Note", paragraphs=("The harbour council met on the coast road.",))
-    spec, _ = fit(SummarySpec(), article.text)
-    with pytest.raises(SummarizeError, match="too short to summarize"):
+    spec = SummarySpec(max_words=4, paragraphs=1)
+    with pytest.raises(SummarizeError, match="cannot be summarized in 4 words: no whole sentence"):
         make_summarizer(settings, "extractive").summarize(article, spec)
+
+
+# --- bounded work: hostile shapes complete, to spec (timings live in benchmarks/hostile.py) ---
+
+
+def short_sentences(count: int, seed: int = 11) -> str:
+    rng = random.Random(seed)
+    return "\n\n".join(
+        " ".join(" ".join(rng.choice(WORDS) for _ in range(rng.randint(4, 6))).capitalize() + "." for _ in range(5))
+        for _ in range(count // 5)
+    )
+
+
+def test_a_page_of_thousands_of_short_sentences_is_summarized_to_spec():
+    source = short_sentences(5000)
+    spec, _ = fit(SummarySpec(), source)
+    summary = summarize_text(source, spec.max_words, spec.paragraphs)
+    assert check(summary, source, spec).ok and in_source_order(summary, source)
+
+
+def test_more_candidates_than_the_pool_holds_still_make_every_paragraph():
+    long_ones = prose(40_000, seed=12, lengths=(30, 30), per_paragraph=1)  # ~1300 long, central sentences
+    short_ones = prose(48, seed=13, lengths=(8, 8), per_paragraph=1)
+    result = extract_summary(long_ones + "\n\n" + short_ones, 60, 6)
+    assert len(result.paragraphs) == 6 and result.warnings == []
+
+
+def test_one_huge_unpunctuated_sentence_is_refused_in_plain_words(settings):
+    article = Article(title="Dump", paragraphs=(" ".join(WORDS * 4000),))
+    spec, _ = fit(SummarySpec(), article.text)
+    with pytest.raises(SummarizeError, match="no whole sentence of it is that short"):
+        make_summarizer(settings, "extractive").summarize(article, spec)
+
+
+# --- summaries that read well ---------------------------------------------------------------------
+
+OPENERS = ("It", "But", "This", "He", "They", "Yet the", "To that,")
+
+
+def leaning_prose(sentences: int, seed: int) -> str:
+    """Prose where about a third of the sentences open on a word pointing back to the one before."""
+    rng = random.Random(seed)
+    out = []
+    for _ in range(sentences):
+        words = " ".join(rng.choice(WORDS) for _ in range(rng.randint(8, 16)))
+        out.append(f"{rng.choice(OPENERS)} {words}." if rng.random() < 0.35 else words.capitalize() + ".")
+    return "\n\n".join(" ".join(out[i : i + 4]) for i in range(0, len(out), 4))
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_a_sentence_that_points_back_comes_right_after_the_sentence_it_points_to(seed):
+    source = leaning_prose(120, seed)
+    sentences = split_sentences(source)
+    summary = split_sentences(" ".join(summarize_text(source, 300, 6)))
+    for before, sentence in zip([None, *summary], summary, strict=False):
+        if sentence.startswith(OPENERS) and sentence != sentences[0]:
+            assert before == sentences[sentences.index(sentence) - 1]
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_no_paragraph_opens_on_a_sentence_that_points_back(seed):
+    source = leaning_prose(120, seed)
+    assert not any(p.startswith(OPENERS) for p in summarize_text(source, 300, 6)[1:])
+
+
+def test_a_very_short_article_gets_its_opening_sentence_and_says_so(settings):
+    opening = (
+        "Fire crews closed the coast road near the harbour early on Monday after a storm brought down power lines."
+    )
+    article = Article(title="Breaking", paragraphs=(opening, "More to follow."))
+    summary = summarize_article(article, SummarySpec(), make_summarizer(settings, "extractive"))
+    assert summary.paragraphs == (opening,)
+    note = "The 19-word budget holds one sentence of this 22-word article, so this summary is its opening sentence."
+    assert note in summary.warnings
+
+
+def test_a_language_the_offline_backend_cannot_write_is_named_in_the_warnings(settings):
+    article = Article(title="Harbour", paragraphs=tuple(prose(1500, seed=14).split("\n\n")), language="en")
+    spec, _ = fit(SummarySpec(language="fr"), article.text)
+    summary = make_summarizer(settings, "extractive").summarize(article, spec)
+    assert summary.warnings == (
+        "The offline summarizer cannot translate, so this summary is in the article's own language (en), not fr.",
+    )
+
+
+@pytest.mark.parametrize("asked", ["en", "en-GB", "English"])
+def test_asking_for_the_article_s_own_language_needs_no_warning(settings, asked):
+    article = Article(title="Harbour", paragraphs=tuple(prose(1500, seed=14).split("\n\n")), language="en")
+    spec, _ = fit(SummarySpec(language=asked), article.text)
+    assert make_summarizer(settings, "extractive").summarize(article, spec).warnings == ()

@@ -72,3 +72,36 @@ def test_paragraphs_group_their_sentences():
 
 def test_empty_text_has_no_sentences():
     assert split_sentences("") == [] and split_sentences(" \n\n ") == []
+
+
+def test_a_long_run_of_full_stops_is_one_boundary():
+    assert split_sentences("Wait" + "." * 50_000 + " Then go.") == ["Wait" + "." * 50_000, "Then go."]
+
+
+def test_thousands_of_wrapped_lines_join_into_one_paragraph():
+    text = "Start here\n" + "\n".join("and the line goes on" for _ in range(20_000))
+    assert split_paragraphs(text) == [[" ".join(["Start here"] + ["and the line goes on"] * 20_000)]]
+
+
+def test_a_boundary_deep_in_a_very_long_line_is_still_found():
+    text = "Word " * 200_000 + "ends. Next one."
+    assert split_sentences(text)[-1] == "Next one."
+
+
+def test_a_quotation_of_several_sentences_stays_whole():
+    text = '"We played well. It was a really difficult tie." Kazakhstan won 2-1.'
+    assert split_sentences(text) == ['"We played well. It was a really difficult tie."', "Kazakhstan won 2-1."]
+    curly = "\u201cWe played well. It was hard.\u201d Then we left."
+    assert split_sentences(curly) == ["\u201cWe played well. It was hard.\u201d", "Then we left."]
+
+
+def test_a_quote_mark_that_never_closes_does_not_swallow_the_line():
+    assert split_sentences('He said "go. It rained. We left.') == ['He said "go.', "It rained.", "We left."]
+
+
+def test_mixed_straight_and_curly_marks_pair_up():
+    text = '"Open the door! We\u2019re coming in!\u201d an officer shouts. Police forced the door.'
+    assert split_sentences(text) == [
+        '"Open the door! We\u2019re coming in!\u201d an officer shouts.',
+        "Police forced the door.",
+    ]
