@@ -8,22 +8,28 @@ the queue is Redis and `python -m bot worker` runs consumers on any number of ma
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
+import socket
 import threading
-from collections.abc import Callable
-from dataclasses import dataclass
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from huey import Huey, RedisHuey, SqliteHuey
 from huey.consumer import Consumer
 
 from bot.config import Settings
 from bot.deliver import Delivery
-from bot.errors import BotError, DeliveryError
+from bot.errors import BotError, DeliveryError, FetchTimeout
 from bot.pipeline import summarize_source
 from bot.request import SummaryRequest
-from bot.store import Claim, Status, Store, now
+from bot.store import Claim, Lease, Status, Store, now
 from bot.summarizers import Summarizer, Summary
 
 if TYPE_CHECKING:
@@ -32,6 +38,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 GIVE_UP_AFTER = timedelta(days=1)
+DEFER_FOR = 2.0  # seconds a request for a busy host waits in the queue before it is offered again
+
+
+class Deferred(Exception):
+    """Raised by the work before it starts: put the request back in the queue for a while."""
 
 
 def make_huey(settings: Settings) -> Huey:
@@ -72,7 +83,10 @@ class Queue:
     def _run(self, payload: dict, task=None) -> None:
         if self._work is None:
             raise RuntimeError("this process only enqueues; run `python -m bot worker` to process requests")
-        self._work(SummaryRequest.from_dict(payload), task is None or task.retries == 0)
+        try:
+            self._work(SummaryRequest.from_dict(payload), task is None or task.retries == 0)
+        except Deferred:
+            self._task.schedule(args=(payload,), delay=DEFER_FOR)
 
     def requeue(self, request: SummaryRequest) -> None:
         self._task(request.to_dict())
@@ -82,39 +96,96 @@ class Queue:
 
 
 class Workers:
-    """Consumer threads and the reaper, started and stopped together by whichever program hosts them.
+    """Consumer threads, the reaper and the heartbeat, started and stopped together by whichever
+    program hosts them.
 
     The consumer polls an idle SQLite queue at most every half second (Redis blocks instead). The
-    reaper puts back requests a dead worker left behind: queued in the store, unleased, untouched for
-    JOB_STRANDED_AFTER seconds. The lease makes a request that was queued twice run once.
+    reaper puts back requests a dead worker left behind: as soon as the lease it held runs out
+    (JOB_LEASE), or, for a queue entry lost before any worker leased it, after JOB_STRANDED_AFTER
+    seconds untouched. The lease makes a request that was queued twice run once. The heartbeat row
+    says in the store that this process's consumer threads are alive (for /healthz, `worker --check`).
     """
 
     def __init__(self, queue: Queue, threads: int) -> None:
         self.queue = queue
+        self.threads = threads
         self.consumer = EmbeddedConsumer(
             queue.huey, workers=threads, worker_type="thread", initial_delay=0.05, max_delay=0.5
         )
+        self.id = f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._stop = threading.Event()
         self._reaper = threading.Thread(target=self._reap, name="reaper", daemon=True)
+        self._heart = threading.Thread(target=self._beat, name="worker-heartbeat", daemon=True)
 
     def start(self) -> None:
         self.consumer.start()
         self._reaper.start()
+        self._heart.start()
 
     def stop(self) -> None:
         self._stop.set()
         self.consumer.stop(graceful=True)
+        with contextlib.suppress(Exception):
+            self.queue.store.worker_gone(self.id)
 
     def _reap(self) -> None:
-        idle = self.queue.settings.job_stranded_after
-        while not self._stop.wait(min(idle / 2, 30.0)):
+        settings = self.queue.settings
+        idle = settings.job_stranded_after
+        while not self._stop.wait(min(settings.job_lease / 4, idle / 2, 15.0)):
             try:
                 for request in self.queue.store.stranded(idle):
-                    log.warning("request %s was left behind; queueing it again", request.key)
-                    self.queue.store.touch(request.key)
-                    self.queue.requeue(request)
+                    if self.queue.store.reclaim(request.key, idle):
+                        log.warning("request %s was left behind by a worker; queueing it again", request.key)
+                        self.queue.requeue(request)
             except Exception:  # the reaper must outlive a database hiccup
                 log.exception("reaper pass failed")
+
+    def _beat(self) -> None:
+        store, host = self.queue.store, socket.gethostname()
+        while True:
+            try:
+                if self.alive():
+                    store.worker_beat(self.id, host, os.getpid(), self.threads)
+            except Exception:
+                log.exception("could not write this worker's heartbeat")
+            if self._stop.wait(self.queue.settings.worker_heartbeat):
+                return
+
+    def alive(self) -> bool:
+        """Every consumer thread still runs (a thread that died would leave the queue short)."""
+        return not self._stop.is_set() and all(thread.is_alive() for _, thread in self.consumer.worker_threads)
+
+
+class HostSlots:
+    """How many requests for each host run at once in this process: FETCH_PER_HOST, so that one slow
+    site holds at most that many worker threads; the rest of its requests wait in the queue."""
+
+    def __init__(self, per_host: int) -> None:
+        self.per_host = per_host
+        self._running: Counter[str] = Counter()
+        self._lock = threading.Lock()
+
+    @contextlib.contextmanager
+    def hold(self, url: str) -> Iterator[None]:
+        """Run the block in one of the host's slots; :class:`Deferred` when they are all taken."""
+        host = _host(url)
+        with self._lock:
+            if self.per_host and host and self._running[host] >= self.per_host:
+                raise Deferred(host)
+            self._running[host] += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._running[host] -= 1
+
+
+def _host(url: str) -> str:
+    try:
+        parts = urlsplit(url)
+        return (parts.netloc.rpartition("@")[2] or "").lower() if parts.scheme in ("http", "https") else ""
+    except ValueError:
+        return ""
 
 
 @dataclass
@@ -126,18 +197,32 @@ class Worker:
     summarizer: Summarizer
     delivery_for: Callable[[str], Delivery]  # team_id -> Delivery with that workspace's client
     cache: SummaryCache | None = None
+    hosts: HostSlots = field(default=None)  # type: ignore[assignment]  # FETCH_PER_HOST when not given
+
+    def __post_init__(self) -> None:
+        self.hosts = self.hosts or HostSlots(self.settings.fetch_per_host)
 
     def __call__(self, request: SummaryRequest, last_try: bool) -> None:
-        if not self.store.lease(request.key, self.settings.job_lease):
-            log.info("request %s is finished or another worker holds it", request.key)
-            return
-        try:
-            with Heartbeat(self.store, request.key, self.settings.job_lease):
-                self._run(request, last_try)
-        finally:
-            self.store.release(request.key)  # a retry, or the reaper, may take it at once
+        with self.hosts.hold(request.url):
+            lease = self.store.lease(request.key, self.settings.job_lease)
+            if lease is None:
+                log.info("request %s is finished or another worker holds it", request.key)
+                return
+            try:
+                if lease.abandoned >= self.settings.job_max_attempts:
+                    return self._give_up(request, lease.abandoned)
+                with Heartbeat(self.store, lease, self.settings.job_lease):
+                    self._run(request, lease, last_try)
+            finally:
+                self.store.release(lease)  # a retry, or the reaper, may take it at once
 
-    def _run(self, request: SummaryRequest, last_try: bool) -> None:
+    def _give_up(self, request: SummaryRequest, deaths: int) -> None:
+        """A page that killed every worker that tried it (out of memory, a crash in a parser) is not tried again."""
+        log.error("request %s stopped its worker %d times; giving up on it", request.key, deaths)
+        reason = f"it stopped my worker {deaths} times, so I gave up on it (the page may be too large or malformed)."
+        self._fail(self.delivery_for(request.team_id), request, BotError(reason))
+
+    def _run(self, request: SummaryRequest, lease: Lease, last_try: bool) -> None:
         delivery = self.delivery_for(request.team_id)
         delivery.working(request)
         try:
@@ -145,6 +230,8 @@ class Worker:
             self.store.record_usage(request, summary.backend, summary.model, summary.usage, self._cost(summary))
             delivery.summary(request, summary)
         except BotError as exc:
+            if isinstance(exc, FetchTimeout) and self.store.record_timeout(lease) > self.settings.job_timeout_retries:
+                last_try = True  # slow sites get a budget of their own, smaller than other transient errors
             if exc.transient and not last_try:
                 log.info("request %s: %s; will retry", request.key, exc.message)
                 raise
@@ -196,12 +283,15 @@ def _slack_is_down(error: BotError) -> bool:
 
 
 class Heartbeat:
-    """Renews a request's lease while its worker lives; a killed worker stops renewing, the lease runs out."""
+    """Renews a request's lease while its worker lives; a killed worker stops renewing, the lease runs out.
 
-    def __init__(self, store: Store, key: str, lease: float) -> None:
-        self.store, self.key, self.lease = store, key, lease
+    A run that stalled past its lease and was taken over cannot renew the new run's lease (the token).
+    """
+
+    def __init__(self, store: Store, lease: Lease, seconds: float) -> None:
+        self.store, self.key, self.held, self.lease = store, lease.key, lease, seconds
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._beat, name=f"heartbeat-{key[:8]}", daemon=True)
+        self._thread = threading.Thread(target=self._beat, name=f"heartbeat-{self.key[:8]}", daemon=True)
 
     def __enter__(self) -> Heartbeat:
         self._thread.start()
@@ -214,6 +304,8 @@ class Heartbeat:
     def _beat(self) -> None:
         while not self._stop.wait(self.lease / 3):
             try:
-                self.store.renew(self.key, self.lease)
+                if not self.store.renew(self.held, self.lease):
+                    log.warning("request %s: this run lost its lease to another worker", self.key)
+                    return
             except Exception:
                 log.exception("could not renew the lease of %s", self.key)
