@@ -11,7 +11,7 @@ import io
 import logging
 import os
 import signal
-import subprocess
+import socket
 import sys
 import threading
 from collections.abc import Callable
@@ -39,6 +39,7 @@ from bot.request import SummaryRequest
 from bot.spec import SummarySpec
 from bot.store import Store, now
 from bot.summarizers import make_summarizer
+from bot.supervise import Supervisor
 from handlers import commands, home, mentions, messages, reactions, settings, shortcuts
 
 log = logging.getLogger(__name__)
@@ -155,16 +156,33 @@ def build(settings: Settings, *, work: bool = True) -> tuple[App, AppContext]:
     return app, ctx
 
 
-def wsgi(settings: Settings | None = None, *, work: bool = False):
-    """The WSGI application gunicorn serves (see :func:`http_handler`)."""
+def wsgi(settings: Settings | None = None, *, work: bool = False, check_workers: bool = False):
+    """The WSGI application gunicorn serves (see :func:`http_handler`); ``check_workers``: /healthz
+    fails while no queue worker is alive (`serve` with its own worker child)."""
     settings = settings or Settings()
     require_credentials(settings, http=True)
-    app, _ctx = build(settings, work=work)
-    return http_handler(app)
+    app, ctx = build(settings, work=work)
+    return http_handler(app, queue_health(ctx.store, settings) if check_workers else None)
 
 
-def http_handler(app: App):
-    """Slack's requests at /slack/events (events, commands, shortcuts, interactivity); /healthz for probes.
+def queue_health(store: Store, settings: Settings) -> Callable[[], str | None]:
+    """Why the queue is not being worked, if it is not: no worker process, on any machine, wrote its
+    heartbeat in the store within three WORKER_HEARTBEAT periods."""
+
+    def problem() -> str | None:
+        try:
+            alive = store.live_workers(within=3 * settings.worker_heartbeat)
+        except Exception as exc:  # a probe answers; the log has the rest
+            log.warning("/healthz could not read the store: %s", exc)
+            return "the store cannot be read"
+        return None if alive else "no queue worker is alive"
+
+    return problem
+
+
+def http_handler(app: App, health: Callable[[], str | None] | None = None):
+    """Slack's requests at /slack/events (events, commands, shortcuts, interactivity); /healthz for probes
+    (503 and the reason while ``health`` names a problem).
 
     A body Bolt could not parse (too big, not UTF-8, not a JSON object) is refused here with a 4xx:
     Bolt would answer it with a 500 and a traceback.
@@ -173,6 +191,9 @@ def http_handler(app: App):
 
     def application(environ, start_response):
         if environ.get("PATH_INFO") == "/healthz":
+            problem = health() if health else None
+            if problem:
+                return _plain(start_response, "503 Service Unavailable", problem)
             return _plain(start_response, "200 OK", "ok")
         refusal = read_body(environ)
         if refusal:
@@ -246,6 +267,8 @@ def main(command: str, args: argparse.Namespace, settings: Settings) -> int:
         return run_socket_mode(settings)
     if command == "serve":
         return serve(settings, args)
+    if getattr(args, "check", False):
+        return check_worker(settings)
     return run_worker(settings)
 
 
@@ -271,15 +294,13 @@ def run_socket_mode(settings: Settings) -> int:
 
 
 def serve(settings: Settings, args: argparse.Namespace) -> int:
-    """Gunicorn (gthread workers) answers Slack; one `python -m bot worker` child runs the queue,
-    unless --no-queue-workers (scale-out: workers run on their own machines)."""
+    """Gunicorn (gthread workers) answers Slack; one `python -m bot worker` child runs the queue, started
+    again whenever it dies, unless --no-queue-workers (scale-out: workers run on their own machines)."""
     from gunicorn.app.base import BaseApplication
 
     require_credentials(settings, http=True)  # in the parent, before any worker starts
     parent = os.getpid()
-    queue_workers = None
-    if not args.no_queue_workers:
-        queue_workers = subprocess.Popen([sys.executable, "-m", "bot", "worker"] + (["-v"] if args.verbose else []))
+    queue_workers = None if args.no_queue_workers else supervise_queue_worker(args.verbose)
 
     class Gunicorn(BaseApplication):
         def load_config(self) -> None:
@@ -291,15 +312,31 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
             self.cfg.set("control_socket_disable", True)
 
         def load(self):
-            return wsgi(settings)
+            return wsgi(settings, check_workers=queue_workers is not None)
 
     try:
         Gunicorn().run()
     finally:
         if queue_workers and os.getpid() == parent:  # gunicorn's forked workers unwind through here too
-            queue_workers.terminate()
-            queue_workers.wait(timeout=30)
+            queue_workers.stop()
     return 0
+
+
+def supervise_queue_worker(verbose: bool) -> Supervisor:
+    """`serve`'s own `python -m bot worker` child, started again whenever it dies."""
+    return Supervisor([sys.executable, "-m", "bot", "worker"] + (["-v"] if verbose else [])).start()
+
+
+def check_worker(settings: Settings) -> int:
+    """`python -m bot worker --check`, an orchestrator's liveness probe: 0 while a worker process on this
+    host writes its heartbeat (every WORKER_HEARTBEAT seconds), 1 when none has for three periods."""
+    store = Store(settings.effective_database_url)
+    try:
+        alive = store.live_workers(within=3 * settings.worker_heartbeat, host=socket.gethostname())
+    finally:
+        store.close()
+    print(f"{alive} queue worker(s) alive on {socket.gethostname()}" if alive else "no queue worker is alive here")
+    return 0 if alive else 1
 
 
 def run_worker(settings: Settings) -> int:
