@@ -13,8 +13,8 @@ import logging
 import os
 import socket
 import threading
+import time
 import uuid
-from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 
 GIVE_UP_AFTER = timedelta(days=1)
 DEFER_FOR = 2.0  # seconds a request for a busy host waits in the queue before it is offered again
+SLOW_AFTER = 1.0  # a fetch still running after this long means its host is slow
 
 
 class Deferred(Exception):
@@ -157,27 +158,40 @@ class Workers:
 
 
 class HostSlots:
-    """How many requests for each host run at once in this process: FETCH_PER_HOST, so that one slow
-    site holds at most that many worker threads; the rest of its requests wait in the queue."""
+    """How many fetches from each host run at once in this process: FETCH_PER_HOST, so that one slow
+    site holds at most that many worker threads; its other requests wait in the queue, not in a thread.
+
+    A fetch that finds its host's slots taken waits for one while the fetches holding them are young
+    (a burst of links to one fast site), and goes back to the queue once they have run SLOW_AFTER.
+    """
 
     def __init__(self, per_host: int) -> None:
         self.per_host = per_host
-        self._running: Counter[str] = Counter()
-        self._lock = threading.Lock()
+        self._started: dict[str, list[float]] = {}
+        self._cond = threading.Condition()
 
     @contextlib.contextmanager
     def hold(self, url: str) -> Iterator[None]:
-        """Run the block in one of the host's slots; :class:`Deferred` when they are all taken."""
         host = _host(url)
-        with self._lock:
-            if self.per_host and host and self._running[host] >= self.per_host:
-                raise Deferred(host)
-            self._running[host] += 1
+        if not self.per_host or not host:
+            yield
+            return
+        with self._cond:
+            while len(running := self._started.setdefault(host, [])) >= self.per_host:
+                slow_in = min(running) + SLOW_AFTER - time.monotonic()
+                if slow_in <= 0:
+                    raise Deferred(host)
+                self._cond.wait(slow_in)
+            started = time.monotonic()
+            running.append(started)
         try:
             yield
         finally:
-            with self._lock:
-                self._running[host] -= 1
+            with self._cond:
+                running.remove(started)
+                if not running:
+                    del self._started[host]
+                self._cond.notify_all()
 
 
 def _host(url: str) -> str:
@@ -203,18 +217,17 @@ class Worker:
         self.hosts = self.hosts or HostSlots(self.settings.fetch_per_host)
 
     def __call__(self, request: SummaryRequest, last_try: bool) -> None:
-        with self.hosts.hold(request.url):
-            lease = self.store.lease(request.key, self.settings.job_lease)
-            if lease is None:
-                log.info("request %s is finished or another worker holds it", request.key)
-                return
-            try:
-                if lease.abandoned >= self.settings.job_max_attempts:
-                    return self._give_up(request, lease.abandoned)
-                with Heartbeat(self.store, lease, self.settings.job_lease):
-                    self._run(request, lease, last_try)
-            finally:
-                self.store.release(lease)  # a retry, or the reaper, may take it at once
+        lease = self.store.lease(request.key, self.settings.job_lease)
+        if lease is None:
+            log.info("request %s is finished or another worker holds it", request.key)
+            return
+        try:
+            if lease.abandoned >= self.settings.job_max_attempts:
+                return self._give_up(request, lease.abandoned)
+            with Heartbeat(self.store, lease, self.settings.job_lease):
+                self._run(request, lease, last_try)
+        finally:
+            self.store.release(lease)  # a retry, a deferred run or the reaper may take it at once
 
     def _give_up(self, request: SummaryRequest, deaths: int) -> None:
         """A page that killed every worker that tried it (out of memory, a crash in a parser) is not tried again."""
@@ -226,9 +239,13 @@ class Worker:
         delivery = self.delivery_for(request.team_id)
         delivery.working(request)
         try:
-            summary = summarize_source(request.url, request.spec, self.summarizer, self.settings, cache=self.cache)
+            summary = summarize_source(
+                request.url, request.spec, self.summarizer, self.settings, cache=self.cache, fetch_slot=self.hosts.hold
+            )
             self.store.record_usage(request, summary.backend, summary.model, summary.usage, self._cost(summary))
             delivery.summary(request, summary)
+        except Deferred:
+            raise
         except BotError as exc:
             if isinstance(exc, FetchTimeout) and self.store.record_timeout(lease) > self.settings.job_timeout_retries:
                 last_try = True  # slow sites get a budget of their own, smaller than other transient errors

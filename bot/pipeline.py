@@ -7,6 +7,7 @@ Nothing here knows about Slack.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
 from collections.abc import Callable
@@ -66,10 +67,13 @@ def summarize_source(
     session=None,
     cache: SummaryCache | None = None,
     progress: Progress | None = None,
+    fetch_slot: Callable[[str], contextlib.AbstractContextManager] | None = None,
 ) -> Summary:
+    """``fetch_slot(source)`` wraps the fetch alone (the job queue's per-host limit)."""
     say = progress or (lambda _message: None)
     say(f"Fetching {source}")
-    page = load_source(source, settings, session=session)
+    with fetch_slot(source) if fetch_slot else contextlib.nullcontext():
+        page = load_source(source, settings, session=session)
     say("Extracting the article")
     article = extract(page)
     return summarize_article(article, spec, summarizer, cache=cache, progress=say)
