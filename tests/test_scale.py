@@ -79,7 +79,10 @@ def test_a_worker_killed_mid_run_leaves_no_link_unanswered_past_its_lease_and_no
 
         events = [link_event(slack_api, web_site.url(f"/news/short-article?kill={n}")) for n in range(KILLED_RUN)]
         assert set(deliver(servers, [(event, None) for event in events])) == {200}
-        bot.wait_for(slack_api, lambda: len(summaries(slack_api)) >= 4 and model.in_flight >= 8, timeout=60)
+        bot.wait_for(slack_api, lambda: len(summaries(slack_api)) >= 4, timeout=60)
+        # Every thread of both workers waits for the model: the kill lands mid-job, never mid-post (a post
+        # whose answer the worker never read is the other fault of issue 8, dealt with in delivery).
+        bot.wait_for(slack_api, lambda: model.in_flight == 16, timeout=30)
         answered_before = len(summaries(slack_api))
         doomed.kill()
         killed_at = time.monotonic()
