@@ -15,6 +15,7 @@ import socket
 import threading
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -38,12 +39,16 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 GIVE_UP_AFTER = timedelta(days=1)
-DEFER_FOR = 2.0  # seconds a request for a busy host waits in the queue before it is offered again
 SLOW_AFTER = 1.0  # a fetch still running after this long means its host is slow
+DEFER_SLOW, DEFER_BUSY = 2.0, 0.5  # seconds a request waits in the queue for a slow host, a busy one
 
 
 class Deferred(Exception):
-    """Raised by the work before it starts: put the request back in the queue for a while."""
+    """Raised by the work before its fetch: put the request back in the queue for ``delay`` seconds."""
+
+    def __init__(self, host: str, delay: float) -> None:
+        super().__init__(host)
+        self.delay = delay
 
 
 def make_huey(settings: Settings) -> Huey:
@@ -86,8 +91,8 @@ class Queue:
             raise RuntimeError("this process only enqueues; run `python -m bot worker` to process requests")
         try:
             self._work(SummaryRequest.from_dict(payload), task is None or task.retries == 0)
-        except Deferred:
-            self._task.schedule(args=(payload,), delay=DEFER_FOR)
+        except Deferred as deferred:
+            self._task.schedule(args=(payload,), delay=deferred.delay)
 
     def requeue(self, request: SummaryRequest) -> None:
         self._task(request.to_dict())
@@ -161,13 +166,15 @@ class HostSlots:
     """How many fetches from each host run at once in this process: FETCH_PER_HOST, so that one slow
     site holds at most that many worker threads; its other requests wait in the queue, not in a thread.
 
-    A fetch that finds its host's slots taken waits for one while the fetches holding them are young
-    (a burst of links to one fast site), and goes back to the queue once they have run SLOW_AFTER.
+    A fetch that finds its host's slots taken waits for one (as many threads as there are slots may
+    wait) while the fetches holding them are young, as in a burst of links to one fast site; it goes
+    back to the queue when they have run SLOW_AFTER, or when enough threads wait already.
     """
 
     def __init__(self, per_host: int) -> None:
         self.per_host = per_host
         self._started: dict[str, list[float]] = {}
+        self._waiting: Counter[str] = Counter()
         self._cond = threading.Condition()
 
     @contextlib.contextmanager
@@ -177,11 +184,9 @@ class HostSlots:
             yield
             return
         with self._cond:
-            while len(running := self._started.setdefault(host, [])) >= self.per_host:
-                slow_in = min(running) + SLOW_AFTER - time.monotonic()
-                if slow_in <= 0:
-                    raise Deferred(host)
-                self._cond.wait(slow_in)
+            running = self._started.setdefault(host, [])
+            if len(running) >= self.per_host:
+                self._wait_for_slot(host, running)
             started = time.monotonic()
             running.append(started)
         try:
@@ -189,9 +194,24 @@ class HostSlots:
         finally:
             with self._cond:
                 running.remove(started)
-                if not running:
+                if not running and not self._waiting[host]:
                     del self._started[host]
                 self._cond.notify_all()
+
+    def _wait_for_slot(self, host: str, running: list[float]) -> None:
+        if self._waiting[host] >= self.per_host:
+            raise Deferred(host, DEFER_BUSY)
+        self._waiting[host] += 1
+        try:
+            while len(running) >= self.per_host:
+                slow_in = min(running) + SLOW_AFTER - time.monotonic()
+                if slow_in <= 0:
+                    raise Deferred(host, DEFER_SLOW)
+                self._cond.wait(slow_in)
+        finally:
+            self._waiting[host] -= 1
+            if not self._waiting[host]:
+                del self._waiting[host]
 
 
 def _host(url: str) -> str:
