@@ -115,8 +115,9 @@ class Workers:
     def __init__(self, queue: Queue, threads: int) -> None:
         self.queue = queue
         self.threads = threads
+        # Twice the threads: as many requests may wait on slow sites as run (see WorkSlots).
         self.consumer = EmbeddedConsumer(
-            queue.huey, workers=threads, worker_type="thread", initial_delay=0.05, max_delay=0.5
+            queue.huey, workers=2 * threads, worker_type="thread", initial_delay=0.05, max_delay=0.5
         )
         self.id = f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._stop = threading.Event()
@@ -214,6 +215,34 @@ class HostSlots:
                 del self._waiting[host]
 
 
+class WorkSlots:
+    """WORKER_THREADS requests run at once, not counting the time they wait for a site: a fetch steps
+    aside and its slot goes to the next request (the consumer has a spare thread for it).
+
+    So slow pages on many different sites hold at most the spare threads, never the working ones.
+    """
+
+    def __init__(self, slots: int) -> None:
+        self._free = threading.Semaphore(slots)
+
+    @contextlib.contextmanager
+    def working(self) -> Iterator[None]:
+        self._free.acquire()
+        try:
+            yield
+        finally:
+            self._free.release()
+
+    @contextlib.contextmanager
+    def aside(self) -> Iterator[None]:
+        """Around a fetch, inside :meth:`working`: the slot is given back for its duration."""
+        self._free.release()
+        try:
+            yield
+        finally:
+            self._free.acquire()
+
+
 def _host(url: str) -> str:
     try:
         parts = urlsplit(url)
@@ -231,10 +260,12 @@ class Worker:
     summarizer: Summarizer
     delivery_for: Callable[[str], Delivery]  # team_id -> Delivery with that workspace's client
     cache: SummaryCache | None = None
-    hosts: HostSlots = field(default=None)  # type: ignore[assignment]  # FETCH_PER_HOST when not given
+    hosts: HostSlots = field(init=False)
+    slots: WorkSlots = field(init=False)
 
     def __post_init__(self) -> None:
-        self.hosts = self.hosts or HostSlots(self.settings.fetch_per_host)
+        self.hosts = HostSlots(self.settings.fetch_per_host)
+        self.slots = WorkSlots(self.settings.worker_threads)
 
     def __call__(self, request: SummaryRequest, last_try: bool) -> None:
         lease = self.store.lease(request.key, self.settings.job_lease)
@@ -244,7 +275,7 @@ class Worker:
         try:
             if lease.abandoned >= self.settings.job_max_attempts:
                 return self._give_up(request, lease.abandoned)
-            with Heartbeat(self.store, lease, self.settings.job_lease):
+            with Heartbeat(self.store, lease, self.settings.job_lease), self.slots.working():
                 self._run(request, lease, last_try)
         finally:
             self.store.release(lease)  # a retry, a deferred run or the reaper may take it at once
@@ -260,7 +291,7 @@ class Worker:
         delivery.working(request)
         try:
             summary = summarize_source(
-                request.url, request.spec, self.summarizer, self.settings, cache=self.cache, fetch_slot=self.hosts.hold
+                request.url, request.spec, self.summarizer, self.settings, cache=self.cache, fetch_slot=self._fetching
             )
             self.store.record_usage(request, summary.backend, summary.model, summary.usage, self._cost(summary))
             delivery.summary(request, summary)
@@ -282,6 +313,11 @@ class Worker:
             return
         self.store.finish(request.key, Status.POSTED)
         delivery.finished(request, ok=True)
+
+    @contextlib.contextmanager
+    def _fetching(self, url: str) -> Iterator[None]:
+        with self.slots.aside(), self.hosts.hold(url):
+            yield
 
     def _cost(self, summary: Summary) -> float:
         if summary.backend != "openai":

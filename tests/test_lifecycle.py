@@ -238,7 +238,7 @@ def fair_app(app_settings: Settings) -> Iterator[RunningApp]:
         yield app
 
 
-@pytest.mark.parametrize("slow_hosts", [1, 3])
+@pytest.mark.parametrize("slow_hosts", [1, 3, 9])
 def test_ordinary_links_are_answered_while_nine_slow_links_wait_for_their_sites(
     fair_app: RunningApp, slack_api: FakeSlack, web_site: WebSite, slow_hosts: int
 ) -> None:
