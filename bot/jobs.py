@@ -294,6 +294,9 @@ class Worker:
                 request.url, request.spec, self.summarizer, self.settings, cache=self.cache, fetch_slot=self._fetching
             )
             self.store.record_usage(request, summary.backend, summary.model, summary.usage, self._cost(summary))
+            if not self.store.renew(lease, self.settings.job_lease):
+                log.warning("request %s was taken over while this run stalled; the other run answers it", request.key)
+                return
             delivery.summary(request, summary)
         except Deferred:
             raise
