@@ -230,17 +230,26 @@ class WorkSlots:
         self._free.acquire()
         try:
             yield
-        finally:
+        except Deferred:
+            raise  # deferred from its fetch, where the slot was already given back
+        except BaseException:
             self._free.release()
+            raise
+        self._free.release()
 
     @contextlib.contextmanager
     def aside(self) -> Iterator[None]:
-        """Around a fetch, inside :meth:`working`: the slot is given back for its duration."""
+        """Around a fetch, inside :meth:`working`: the slot is given back for its duration (and not
+        taken again by a request going back to the queue)."""
         self._free.release()
         try:
             yield
-        finally:
+        except Deferred:
+            raise
+        except BaseException:
             self._free.acquire()
+            raise
+        self._free.acquire()
 
 
 def _host(url: str) -> str:
