@@ -197,6 +197,8 @@ def test_a_page_that_kills_its_worker_every_time_gets_one_failure_after_the_atte
     ordinary: list[str] = []
     for kill in range(3):
         bot.wait_for(slack_api, lambda n=kill: web_site.hits("/slow/wait") > fetched + n, timeout=60)
+        if ordinary:  # the new worker answers the other link while the page holds one of its threads
+            bot.wait_for(slack_api, lambda: DONE in slack_api.reactions[(CHANNEL, ordinary[-1])], timeout=30)
         (worker,) = bot.wait_for(slack_api, lambda: queue_worker_pids(serve_with_worker), timeout=10)
         os.kill(worker, signal.SIGKILL)
         ordinary.append(send_link(serve_with_worker, slack_api, web_site.url(f"/news/short-article?other={kill}")))
