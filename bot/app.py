@@ -13,7 +13,7 @@ import json
 import logging
 import os
 import signal
-import subprocess
+import socket
 import sys
 import threading
 import time
@@ -40,6 +40,7 @@ from bot.request import SummaryRequest
 from bot.spec import SummarySpec
 from bot.store import Store, now
 from bot.summarizers import make_summarizer
+from bot.supervise import Supervisor
 from handlers import commands, home, mentions, messages, reactions, seen, settings, shortcuts
 
 log = logging.getLogger(__name__)
@@ -184,17 +185,34 @@ def _bolt_reads_no_environment() -> Iterator[None]:
         os.environ.update(hidden)
 
 
-def wsgi(settings: Settings | None = None, *, work: bool = False):
-    """The WSGI application `serve` runs (see :func:`http_handler`); any WSGI server can run it too."""
+def wsgi(settings: Settings | None = None, *, work: bool = False, check_workers: bool = False):
+    """The WSGI application `serve` runs (see :func:`http_handler`); any WSGI server can run it too.
+    ``check_workers``: /healthz fails while no queue worker is alive (`serve` with its own worker child)."""
     settings = settings or Settings()
     require_credentials(settings, http=True)
     app, ctx = build(settings, work=work)
-    return http_handler(app, ctx.store)
+    return http_handler(app, ctx.store, queue_health(ctx.store, settings) if check_workers else None)
 
 
-def http_handler(app: App, store: Store | None = None):
-    """Slack's requests at /slack/events (events, commands, shortcuts, interactivity); /healthz for probes;
-    /metrics for Prometheus (with the queue's depth when given the store).
+def queue_health(store: Store, settings: Settings) -> Callable[[], str | None]:
+    """Why the queue is not being worked, if it is not: no worker process, on any machine, wrote its
+    heartbeat in the store within three WORKER_HEARTBEAT periods."""
+
+    def problem() -> str | None:
+        try:
+            alive = store.live_workers(within=3 * settings.worker_heartbeat)
+        except Exception as exc:  # a probe answers; the log has the rest
+            log.warning("/healthz could not read the store: %s", exc)
+            return "the store cannot be read"
+        return None if alive else "no queue worker is alive"
+
+    return problem
+
+
+def http_handler(app: App, store: Store | None = None, health: Callable[[], str | None] | None = None):
+    """Slack's requests at /slack/events (events, commands, shortcuts, interactivity); /healthz for probes
+    (503 and the reason while ``health`` names a problem); /metrics for Prometheus (with the queue's
+    depth when given the store).
 
     A body Bolt could not parse (too big, not UTF-8, not a JSON object) is refused here with a 4xx:
     Bolt would answer it with a 500 and a traceback.
@@ -204,6 +222,9 @@ def http_handler(app: App, store: Store | None = None):
 
     def application(environ, start_response):
         if environ.get("PATH_INFO") == "/healthz":
+            problem = health() if health else None
+            if problem:
+                return _plain(start_response, "503 Service Unavailable", problem)
             return _plain(start_response, "200 OK", "ok")
         if environ.get("PATH_INFO") == "/metrics":
             body, content_type = metrics.exposition(store)
@@ -312,6 +333,8 @@ def main(command: str, args: argparse.Namespace, settings: Settings) -> int:
         return run_socket_mode(settings)
     if command == "serve":
         return serve(settings, args)
+    if getattr(args, "check", False):
+        return check_worker(settings)
     return run_worker(settings)
 
 
@@ -339,18 +362,21 @@ def run_socket_mode(settings: Settings) -> int:
 
 def serve(settings: Settings, args: argparse.Namespace) -> int:
     """The HTTP server answers Slack (:func:`_http_server`); one `python -m bot worker` child runs the
-    queue, unless --no-queue-workers (scale-out: workers run on their own machines)."""
+    queue, started again whenever it dies, unless --no-queue-workers (scale-out: workers run on their
+    own machines)."""
     require_credentials(settings, http=True)  # before the worker child starts
-    queue_workers = None
-    if not args.no_queue_workers:
-        queue_workers = subprocess.Popen([sys.executable, "-m", "bot", "worker"] + (["-v"] if args.verbose else []))
+    queue_workers = None if args.no_queue_workers else supervise_queue_worker(args.verbose)
     try:
-        _http_server(settings, args)
+        _http_server(settings, args, check_workers=queue_workers is not None)
     finally:
         if queue_workers:
-            queue_workers.terminate()
-            queue_workers.wait(timeout=30)
+            queue_workers.stop()
     return 0
+
+
+def supervise_queue_worker(verbose: bool) -> Supervisor:
+    """`serve`'s own `python -m bot worker` child, started again whenever it dies."""
+    return Supervisor([sys.executable, "-m", "bot", "worker"] + (["-v"] if verbose else [])).start()
 
 
 # Waitress reads each request whole (headers and body) in its event loop, and only then gives it to a
@@ -379,11 +405,11 @@ def http_server(application, host: str, port: int, threads: int):
     )
 
 
-def _http_server(settings: Settings, args: argparse.Namespace) -> None:
+def _http_server(settings: Settings, args: argparse.Namespace, *, check_workers: bool = False) -> None:
     """Serve Slack's requests until SIGTERM or Ctrl-C; requests already read are answered first."""
     if args.workers != 1:
         log.warning("--workers is ignored: one process serves (waitress threads); run replicas to scale out")
-    application = wsgi(settings)
+    application = wsgi(settings, check_workers=check_workers)
     server = http_server(access_log(application) if args.verbose else application, args.host, args.port, args.threads)
     signal.signal(signal.SIGTERM, _exit)
     log.warning("serving Slack's requests on http://%s:%s/slack/events", args.host, server.effective_port)
@@ -410,6 +436,18 @@ def access_log(application):
 
 def _exit(*_) -> None:
     raise SystemExit(0)
+
+
+def check_worker(settings: Settings) -> int:
+    """`python -m bot worker --check`, an orchestrator's liveness probe: 0 while a worker process on this
+    host writes its heartbeat (every WORKER_HEARTBEAT seconds), 1 when none has for three periods."""
+    store = Store(settings.effective_database_url)
+    try:
+        alive = store.live_workers(within=3 * settings.worker_heartbeat, host=socket.gethostname())
+    finally:
+        store.close()
+    print(f"{alive} queue worker(s) alive on {socket.gethostname()}" if alive else "no queue worker is alive here")
+    return 0 if alive else 1
 
 
 def run_worker(settings: Settings) -> int:

@@ -61,6 +61,12 @@ def build_parser() -> argparse.ArgumentParser:
                 action="store_true",
                 help="only ack and enqueue; `python -m bot worker` processes run the queue (scale-out)",
             )
+        if name == "worker":
+            sub.add_argument(
+                "--check",
+                action="store_true",
+                help="liveness probe: exit 0 if a worker on this host wrote its heartbeat lately, 1 if not",
+            )
         sub.set_defaults(handler=cmd_app)
 
     doctor = commands.add_parser("doctor", help="check settings, Slack, database, Redis, model; exit 1 on a failure")

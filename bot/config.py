@@ -130,6 +130,7 @@ class Settings(BaseSettings):
     fetch_max_bytes: int = Field(5_000_000, ge=1024)
     fetch_max_redirects: int = Field(5, ge=0)
     fetch_allow_hosts: Annotated[list[str], NoDecode] = []
+    fetch_per_host: int = Field(2, ge=0)  # requests for one host run at once per worker process; 0 = no limit
 
     # Storage and queue
     data_dir: Path = Path("./data")
@@ -140,6 +141,9 @@ class Settings(BaseSettings):
     job_retry_delay: float = Field(2.0, ge=0)  # doubles on each retry: 2, 4, 8, 16, 32 s
     job_lease: float = Field(60.0, gt=0)  # a worker holds a request this long between heartbeats
     job_stranded_after: float = Field(300.0, gt=0)  # a queued request idle this long is queued again
+    job_max_attempts: int = Field(3, ge=1)  # a request that killed its worker this often is failed for good
+    job_timeout_retries: int = Field(1, ge=0)  # a page that timed out is tried this many more times
+    worker_heartbeat: float = Field(10.0, gt=0)  # a worker process writes it is alive this often
     cache_ttl_hours: float = Field(168.0, ge=0)  # a week; 0 turns the summary cache off
     retention_days: float = Field(30.0, gt=0)  # requests, cached articles and summaries, usage: purged after this
 

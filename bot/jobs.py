@@ -8,12 +8,19 @@ the queue is Redis and `python -m bot worker` runs consumers on any number of ma
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
+import socket
 import threading
-from collections.abc import Callable
-from dataclasses import dataclass
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from huey import Huey, RedisHuey, SqliteHuey
 from huey.consumer import Consumer
@@ -21,10 +28,10 @@ from huey.consumer import Consumer
 from bot import logs, metrics, retention
 from bot.config import Settings
 from bot.deliver import Delivery
-from bot.errors import BotError, DeliveryError
+from bot.errors import BotError, DeliveryError, FetchTimeout
 from bot.pipeline import summarize_source
 from bot.request import SummaryRequest
-from bot.store import Claim, Status, Store, now
+from bot.store import Claim, Lease, Status, Store, now
 from bot.summarizers import Summarizer, Summary
 
 if TYPE_CHECKING:
@@ -33,6 +40,16 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 GIVE_UP_AFTER = timedelta(days=1)
+SLOW_AFTER = 1.0  # a fetch still running after this long means its host is slow
+DEFER_SLOW, DEFER_BUSY = 2.0, 0.5  # seconds a request waits in the queue for a slow host, a busy one
+
+
+class Deferred(Exception):
+    """Raised by the work before its fetch: put the request back in the queue for ``delay`` seconds."""
+
+    def __init__(self, host: str, delay: float) -> None:
+        super().__init__(host)
+        self.delay = delay
 
 
 class RetryAfter(Exception):  # noqa: N818 - an instruction to the queue, not a failure
@@ -86,6 +103,8 @@ class Queue:
         except RetryAfter as wait:  # not a failure: no retry is spent on it
             self.store.touch(SummaryRequest.from_dict(payload).key)
             self._task.schedule(args=(payload,), delay=wait.seconds)
+        except Deferred as deferred:
+            self._task.schedule(args=(payload,), delay=deferred.delay)
 
     def requeue(self, request: SummaryRequest) -> None:
         self._task(request.to_dict())
@@ -95,41 +114,164 @@ class Queue:
 
 
 class Workers:
-    """Consumer threads and the reaper, started and stopped together by whichever program hosts them.
+    """Consumer threads, the reaper and the heartbeat, started and stopped together by whichever
+    program hosts them.
 
     The consumer polls an idle SQLite queue at most every half second (Redis blocks instead). The
-    reaper puts back requests a dead worker left behind: queued in the store, unleased, untouched for
-    JOB_STRANDED_AFTER seconds. The lease makes a request that was queued twice run once.
+    reaper puts back requests a dead worker left behind: as soon as the lease it held runs out
+    (JOB_LEASE), or, for a queue entry lost before any worker leased it, after JOB_STRANDED_AFTER
+    seconds untouched. The lease makes a request that was queued twice run once. The heartbeat row
+    says in the store that this process's consumer threads are alive (for /healthz, `worker --check`).
     """
 
     def __init__(self, queue: Queue, threads: int) -> None:
         self.queue = queue
+        self.threads = threads
+        # Twice the threads: as many requests may wait on slow sites as run (see WorkSlots).
         self.consumer = EmbeddedConsumer(
-            queue.huey, workers=threads, worker_type="thread", initial_delay=0.05, max_delay=0.5
+            queue.huey, workers=2 * threads, worker_type="thread", initial_delay=0.05, max_delay=0.5
         )
+        self.id = f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._stop = threading.Event()
         self._reaper = threading.Thread(target=self._reap, name="reaper", daemon=True)
+        self._heart = threading.Thread(target=self._beat, name="worker-heartbeat", daemon=True)
 
     def start(self) -> None:
         self.consumer.start()
         self._reaper.start()
         retention.start_daily(self.queue.settings, self.queue.store, self._stop)
+        self._heart.start()
 
     def stop(self) -> None:
         self._stop.set()
         self.consumer.stop(graceful=True)
+        with contextlib.suppress(Exception):
+            self.queue.store.worker_gone(self.id)
 
     def _reap(self) -> None:
-        idle = self.queue.settings.job_stranded_after
-        while not self._stop.wait(min(idle / 2, 30.0)):
+        settings = self.queue.settings
+        idle = settings.job_stranded_after
+        while not self._stop.wait(min(settings.job_lease / 4, idle / 2, 15.0)):
             try:
                 for request in self.queue.store.stranded(idle):
-                    log.warning("request %s was left behind; queueing it again", request.key)
-                    metrics.takeover()
-                    self.queue.store.touch(request.key)
-                    self.queue.requeue(request)
+                    if self.queue.store.reclaim(request.key, idle):
+                        log.warning("request %s was left behind by a worker; queueing it again", request.key)
+                        metrics.takeover()
+                        self.queue.requeue(request)
             except Exception:  # the reaper must outlive a database hiccup
                 log.exception("reaper pass failed")
+
+    def _beat(self) -> None:
+        store, host = self.queue.store, socket.gethostname()
+        while True:
+            try:
+                if self.alive():
+                    store.worker_beat(self.id, host, os.getpid(), self.threads)
+            except Exception:
+                log.exception("could not write this worker's heartbeat")
+            if self._stop.wait(self.queue.settings.worker_heartbeat):
+                return
+
+    def alive(self) -> bool:
+        """Every consumer thread still runs (a thread that died would leave the queue short)."""
+        return not self._stop.is_set() and all(thread.is_alive() for _, thread in self.consumer.worker_threads)
+
+
+class HostSlots:
+    """How many fetches from each host run at once in this process: FETCH_PER_HOST, so that one slow
+    site holds at most that many worker threads; its other requests wait in the queue, not in a thread.
+
+    A fetch that finds its host's slots taken waits for one (as many threads as there are slots may
+    wait) while the fetches holding them are young, as in a burst of links to one fast site; it goes
+    back to the queue when they have run SLOW_AFTER, or when enough threads wait already.
+    """
+
+    def __init__(self, per_host: int) -> None:
+        self.per_host = per_host
+        self._started: dict[str, list[float]] = {}
+        self._waiting: Counter[str] = Counter()
+        self._cond = threading.Condition()
+
+    @contextlib.contextmanager
+    def hold(self, url: str) -> Iterator[None]:
+        host = _host(url)
+        if not self.per_host or not host:
+            yield
+            return
+        with self._cond:
+            running = self._started.setdefault(host, [])
+            if len(running) >= self.per_host:
+                self._wait_for_slot(host, running)
+            started = time.monotonic()
+            running.append(started)
+        try:
+            yield
+        finally:
+            with self._cond:
+                running.remove(started)
+                if not running and not self._waiting[host]:
+                    del self._started[host]
+                self._cond.notify_all()
+
+    def _wait_for_slot(self, host: str, running: list[float]) -> None:
+        if self._waiting[host] >= self.per_host:
+            raise Deferred(host, DEFER_BUSY)
+        self._waiting[host] += 1
+        try:
+            while len(running) >= self.per_host:
+                slow_in = min(running) + SLOW_AFTER - time.monotonic()
+                if slow_in <= 0:
+                    raise Deferred(host, DEFER_SLOW)
+                self._cond.wait(slow_in)
+        finally:
+            self._waiting[host] -= 1
+            if not self._waiting[host]:
+                del self._waiting[host]
+
+
+class WorkSlots:
+    """WORKER_THREADS requests run at once, not counting the time they wait for a site: a fetch steps
+    aside and its slot goes to the next request (the consumer has a spare thread for it).
+
+    So slow pages on many different sites hold at most the spare threads, never the working ones.
+    """
+
+    def __init__(self, slots: int) -> None:
+        self._free = threading.Semaphore(slots)
+
+    @contextlib.contextmanager
+    def working(self) -> Iterator[None]:
+        self._free.acquire()
+        try:
+            yield
+        except Deferred:
+            raise  # deferred from its fetch, where the slot was already given back
+        except BaseException:
+            self._free.release()
+            raise
+        self._free.release()
+
+    @contextlib.contextmanager
+    def aside(self) -> Iterator[None]:
+        """Around a fetch, inside :meth:`working`: the slot is given back for its duration (and not
+        taken again by a request going back to the queue)."""
+        self._free.release()
+        try:
+            yield
+        except Deferred:
+            raise
+        except BaseException:
+            self._free.acquire()
+            raise
+        self._free.acquire()
+
+
+def _host(url: str) -> str:
+    try:
+        parts = urlsplit(url)
+        return (parts.netloc.rpartition("@")[2] or "").lower() if parts.scheme in ("http", "https") else ""
+    except ValueError:
+        return ""
 
 
 @dataclass
@@ -143,19 +285,40 @@ class Worker:
     cache: SummaryCache | None = None
     # Reads message ``source_ts`` of a request without a URL and queues its links (may raise RetryAfter).
     resolve: Callable[[SummaryRequest, Delivery], None] | None = None
+    hosts: HostSlots = field(init=False)
+    slots: WorkSlots = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.hosts = HostSlots(self.settings.fetch_per_host)
+        self.slots = WorkSlots(self.settings.worker_threads)
 
     @logs.with_request_key
     def __call__(self, request: SummaryRequest, last_try: bool) -> None:
-        if not self.store.lease(request.key, self.settings.job_lease):
+        lease = self.store.lease(request.key, self.settings.job_lease)
+        if lease is None:
             log.info("request %s is finished or another worker holds it", request.key)
             return
         try:
-            with Heartbeat(self.store, request.key, self.settings.job_lease):
-                self._run(request, last_try)
+            if lease.abandoned >= self.settings.job_max_attempts:
+                return self._give_up(request, lease.abandoned)
+            with Heartbeat(self.store, lease, self.settings.job_lease), self.slots.working():
+                self._run(request, lease, last_try)
         finally:
-            self.store.release(request.key)  # a retry, or the reaper, may take it at once
+            self.store.release(lease)  # a retry, a deferred run or the reaper may take it at once
 
-    def _run(self, request: SummaryRequest, last_try: bool) -> None:
+    def _give_up(self, request: SummaryRequest, deaths: int) -> None:
+        """A page that killed every worker that tried it (out of memory, a crash in a parser) is not tried again."""
+        log.error("request %s stopped its worker %d times; giving up on it", request.key, deaths)
+        reason = f"it stopped my worker {deaths} times, so I gave up on it (the page may be too large or malformed)."
+        try:
+            delivery = self.delivery_for(request)
+        except DeliveryError as exc:
+            log.error("request %s dropped: %s", request.key, exc.message)
+            self.store.finish(request.key, Status.FAILED)
+            return
+        self._fail(delivery, request, BotError(reason))
+
+    def _run(self, request: SummaryRequest, lease: Lease, last_try: bool) -> None:
         try:
             delivery = self.delivery_for(request)
         except DeliveryError as exc:  # no installation answers it: nothing can be posted (the lookup logged why)
@@ -173,12 +336,21 @@ class Worker:
             return
         delivery.working(request)
         try:
-            summary = summarize_source(request.url, request.spec, self.summarizer, self.settings, cache=self.cache)
+            summary = summarize_source(
+                request.url, request.spec, self.summarizer, self.settings, cache=self.cache, fetch_slot=self._fetching
+            )
             self.store.record_usage(request, summary.backend, summary.model, summary.usage, self._cost(summary))
             metrics.model_usage(summary, self._cost(summary))
+            if not self.store.renew(lease, self.settings.job_lease):
+                log.warning("request %s was taken over while this run stalled; the other run answers it", request.key)
+                return
             with metrics.stage("post"):
                 delivery.summary(request, summary)
+        except Deferred:
+            raise
         except BotError as exc:
+            if isinstance(exc, FetchTimeout) and self.store.record_timeout(lease) > self.settings.job_timeout_retries:
+                last_try = True  # slow sites get a budget of their own, smaller than other transient errors
             if exc.transient and not last_try:
                 log.info("request %s: %s; will retry", request.key, exc.message)
                 metrics.retry(exc)
@@ -195,6 +367,11 @@ class Worker:
         self.store.finish(request.key, Status.POSTED)
         metrics.finished(request, "posted")
         delivery.finished(request, ok=True)
+
+    @contextlib.contextmanager
+    def _fetching(self, url: str) -> Iterator[None]:
+        with self.slots.aside(), self.hosts.hold(url):
+            yield
 
     def _cost(self, summary: Summary) -> float:
         if summary.backend != "openai":
@@ -234,12 +411,15 @@ def _slack_is_down(error: BotError) -> bool:
 
 
 class Heartbeat:
-    """Renews a request's lease while its worker lives; a killed worker stops renewing, the lease runs out."""
+    """Renews a request's lease while its worker lives; a killed worker stops renewing, the lease runs out.
 
-    def __init__(self, store: Store, key: str, lease: float) -> None:
-        self.store, self.key, self.lease = store, key, lease
+    A run that stalled past its lease and was taken over cannot renew the new run's lease (the token).
+    """
+
+    def __init__(self, store: Store, lease: Lease, seconds: float) -> None:
+        self.store, self.key, self.held, self.lease = store, lease.key, lease, seconds
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._beat, name=f"heartbeat-{key[:8]}", daemon=True)
+        self._thread = threading.Thread(target=self._beat, name=f"heartbeat-{self.key[:8]}", daemon=True)
 
     def __enter__(self) -> Heartbeat:
         self._thread.start()
@@ -252,6 +432,8 @@ class Heartbeat:
     def _beat(self) -> None:
         while not self._stop.wait(self.lease / 3):
             try:
-                self.store.renew(self.key, self.lease)
+                if not self.store.renew(self.held, self.lease):
+                    log.warning("request %s: this run lost its lease to another worker", self.key)
+                    return
             except Exception:
                 log.exception("could not renew the lease of %s", self.key)

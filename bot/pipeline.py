@@ -7,6 +7,7 @@ Nothing here knows about Slack.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
 from collections.abc import Callable
@@ -71,10 +72,12 @@ def summarize_source(
     session=None,
     cache: SummaryCache | None = None,
     progress: Progress | None = None,
+    fetch_slot: Callable[[str], contextlib.AbstractContextManager] | None = None,
 ) -> Summary:
+    """``fetch_slot(source)`` wraps the fetch alone (the job queue's per-host limit)."""
     say = progress or (lambda _message: None)
     say(f"Fetching {source}")
-    with metrics.stage("fetch"):
+    with fetch_slot(source) if fetch_slot else contextlib.nullcontext(), metrics.stage("fetch"):
         page = load_source(source, settings, session=session)
     say("Extracting the article")
     with metrics.stage("extract"):

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import enum
 import fcntl
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -28,6 +29,7 @@ from sqlalchemy import (
     Float,
     Integer,
     String,
+    case,
     create_engine,
     delete,
     event,
@@ -72,6 +74,10 @@ class RequestRow(Base):
     thread_ts: Mapped[str | None] = mapped_column(String(32))
     parts_posted: Mapped[int] = mapped_column(Integer, default=0)
     lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    lease_owner: Mapped[str | None] = mapped_column(String(32))  # the token of the run holding the lease
+    attempts: Mapped[int] = mapped_column(Integer, default=0)  # runs started
+    abandoned: Mapped[int] = mapped_column(Integer, default=0)  # runs whose worker died holding the lease
+    timeouts: Mapped[int] = mapped_column(Integer, default=0)  # runs that ended in a fetch timeout
     payload: Mapped[dict] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
@@ -146,6 +152,19 @@ class SeenLinks:
     links: list[str]
 
 
+class QueueWorkerRow(Base):
+    """A queue worker process's heartbeat: what /healthz and `worker --check` read, from any machine."""
+
+    __tablename__ = "queue_workers"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    host: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column(Integer)
+    threads: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+    beat_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
 SETTING_FIELDS = ("auto_mode", "reaction", "max_words", "paragraphs", "language")
 
 # What RETENTION_DAYS purges: each table, and the column that says how old a row is. A new table that
@@ -156,6 +175,7 @@ RETAINED = {
     "usage": "created_at",  # tokens and cost per request, with team, channel and user
     "seen_requests": "seen_at",  # signatures of requests let in (normally gone after 10 minutes)
     "seen_links": "seen_at",  # links of messages the app saw (normally gone after SEEN_LINKS_HOURS)
+    "queue_workers": "beat_at",  # heartbeats of worker processes (a killed one leaves its row behind)
 }
 
 
@@ -167,6 +187,16 @@ class Claim:
     same_delivery: bool  # a retry or duplicate delivery of the ask that got there first: drop quietly
     status: str
     thread_ts: str | None  # where the earlier summary lives (or will), for a pointer
+
+
+@dataclass(frozen=True)
+class Lease:
+    """The right to run a request, held by one run: only its token renews or releases it."""
+
+    key: str
+    token: str
+    attempts: int  # runs started, this one included
+    abandoned: int  # earlier runs whose worker died (or stalled) holding the lease
 
 
 @dataclass(frozen=True)
@@ -245,23 +275,57 @@ class Store:
             same = request.event_id is not None and known.event_id == request.event_id
             return Claim(new=False, same_delivery=same, status=known.status, thread_ts=known.thread_ts)
 
-    def lease(self, key: str, seconds: float) -> bool:
-        """Take (or renew) the right to run a queued request; False while another worker holds it."""
-        moment = now()
+    def lease(self, key: str, seconds: float) -> Lease | None:
+        """Take the right to run a queued request (compare-and-set); None while another run holds it.
+
+        A lease still owned when it is taken again was never released: the run that held it died, so
+        it counts as abandoned (the attempt cap for pages that kill their worker).
+        """
+        moment, token = now(), uuid.uuid4().hex
         with self._session.begin() as session:
             result = session.execute(
                 update(RequestRow)
                 .where(RequestRow.key == key, RequestRow.status == Status.QUEUED)
                 .where(or_(RequestRow.lease_until.is_(None), RequestRow.lease_until < moment))
-                .values(lease_until=moment + timedelta(seconds=seconds), updated_at=moment)
+                .values(
+                    lease_until=moment + timedelta(seconds=seconds),
+                    lease_owner=token,
+                    attempts=RequestRow.attempts + 1,
+                    abandoned=RequestRow.abandoned + case((RequestRow.lease_owner.is_(None), 0), else_=1),
+                    updated_at=moment,
+                )
+            )
+            if result.rowcount != 1:
+                return None
+            attempts, abandoned = session.execute(
+                select(RequestRow.attempts, RequestRow.abandoned).where(RequestRow.key == key)
+            ).one()
+        return Lease(key, token, attempts, abandoned)
+
+    def renew(self, lease: Lease, seconds: float) -> bool:
+        """Extend a lease this run still holds; False once another run took it over."""
+        return self._update_leased(lease, lease_until=now() + timedelta(seconds=seconds))
+
+    def release(self, lease: Lease) -> None:
+        """Give the request back (a retry or the reaper may take it at once): not an abandoned run."""
+        self._update_leased(lease, lease_until=None, lease_owner=None)
+
+    def record_timeout(self, lease: Lease) -> int:
+        """Count a run that ended in a fetch timeout; returns how many have."""
+        with self._session.begin() as session:
+            session.execute(
+                update(RequestRow).where(RequestRow.key == lease.key).values(timeouts=RequestRow.timeouts + 1)
+            )
+            return session.scalar(select(RequestRow.timeouts).where(RequestRow.key == lease.key))
+
+    def _update_leased(self, lease: Lease, **values) -> bool:
+        with self._session.begin() as session:
+            result = session.execute(
+                update(RequestRow)
+                .where(RequestRow.key == lease.key, RequestRow.lease_owner == lease.token)
+                .values(updated_at=now(), **values)
             )
             return result.rowcount == 1
-
-    def renew(self, key: str, seconds: float) -> None:
-        self._update(key, lease_until=now() + timedelta(seconds=seconds))
-
-    def release(self, key: str) -> None:
-        self._update(key, lease_until=None)
 
     def progress(self, key: str) -> Progress | None:
         with self._session() as session:
@@ -287,19 +351,28 @@ class Store:
         self._update(key, parts_posted=-parts_posted - 1)
 
     def finish(self, key: str, status: Status) -> None:
-        self._update(key, status=status, lease_until=None)
+        self._update(key, status=status, lease_until=None, lease_owner=None)
 
     def stranded(self, idle_seconds: float) -> list[SummaryRequest]:
-        """Queued requests nobody holds a lease on and nobody touched lately: lost by a dead worker."""
-        moment = now()
+        """Queued requests a dead worker left behind: its lease ran out, or (never leased, or released)
+        nobody touched them for ``idle_seconds`` because their queue entry was lost."""
         with self._session() as session:
-            rows = session.scalars(
-                select(RequestRow)
-                .where(RequestRow.status == Status.QUEUED)
-                .where(RequestRow.updated_at < moment - timedelta(seconds=idle_seconds))
-                .where(or_(RequestRow.lease_until.is_(None), RequestRow.lease_until < moment))
-            ).all()
+            rows = session.scalars(select(RequestRow).where(_stranded(now(), idle_seconds))).all()
         return [SummaryRequest.from_dict(row.payload) for row in rows]
+
+    def reclaim(self, key: str, idle_seconds: float) -> bool:
+        """Take a stranded request back for the queue, once: of reapers racing for it, one gets True.
+
+        The run that held it stays its lease owner, so its next lease counts that run as abandoned.
+        """
+        moment = now()
+        with self._session.begin() as session:
+            result = session.execute(
+                update(RequestRow)
+                .where(RequestRow.key == key, _stranded(moment, idle_seconds))
+                .values(lease_until=None, updated_at=moment)
+            )
+            return result.rowcount == 1
 
     def others_pending(self, request: SummaryRequest) -> bool:
         """Whether other links of the same message are still being summarized (for its status reaction)."""
@@ -341,6 +414,29 @@ class Store:
     def _update(self, key: str, **values) -> None:
         with self._session.begin() as session:
             session.execute(update(RequestRow).where(RequestRow.key == key).values(updated_at=now(), **values))
+
+    # -- queue workers' heartbeats ------------------------------------------------------------
+
+    def worker_beat(self, worker_id: str, host: str, pid: int, threads: int) -> None:
+        moment = now()
+        with self._session.begin() as session:
+            row = session.get(QueueWorkerRow, worker_id)
+            if row is None:
+                session.add(QueueWorkerRow(id=worker_id, host=host, pid=pid, threads=threads, beat_at=moment))
+            else:
+                row.beat_at = moment
+
+    def worker_gone(self, worker_id: str) -> None:
+        with self._session.begin() as session:
+            session.execute(delete(QueueWorkerRow).where(QueueWorkerRow.id == worker_id))
+
+    def live_workers(self, within: float, host: str | None = None) -> int:
+        """Queue worker processes (on ``host``, or anywhere) that wrote a heartbeat in the last ``within`` s."""
+        query = select(func.count()).where(QueueWorkerRow.beat_at >= now() - timedelta(seconds=within))
+        if host is not None:
+            query = query.where(QueueWorkerRow.host == host)
+        with self._session() as session:
+            return session.scalar(query.select_from(QueueWorkerRow))
 
     # -- signed requests let in -------------------------------------------------------------
 
@@ -472,6 +568,13 @@ class Store:
                 with self._session.begin() as session:
                     deleted[name] = session.execute(delete(table).where(table.c[column] < cutoff)).rowcount
         return deleted
+
+
+def _stranded(moment: datetime, idle_seconds: float):
+    idle = RequestRow.updated_at < moment - timedelta(seconds=idle_seconds)
+    return (RequestRow.status == Status.QUEUED) & or_(
+        RequestRow.lease_until < moment, RequestRow.lease_until.is_(None) & idle
+    )
 
 
 def migrate(engine: Engine) -> None:

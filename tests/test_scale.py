@@ -1,12 +1,14 @@
 """Scale-out holds its promise: two `serve --no-queue-workers` processes and two `worker` processes on
 Redis and PostgreSQL take 200 link events, a quarter of them delivered twice, and answer each link
-exactly once. Slow (about a minute on two cores), so it runs only under CI=true.
+exactly once; with one worker SIGKILLed mid-run, its links are taken over when their leases run out.
+Slow (about a minute or two each on two cores), so it runs only under CI=true.
 """
 
 from __future__ import annotations
 
 import random
 import threading
+import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -19,6 +21,7 @@ from tests.fixtures.slack_payloads import SlackSender, event_payload
 from tests.fixtures.web import WebSite
 
 EVENTS = 200
+KILLED_RUN = 40
 CHANNEL = "C043YJGBY49"
 
 pytestmark = needs_ci("2 serve and 2 worker processes answering 200 events")
@@ -55,6 +58,41 @@ def test_two_servers_and_two_workers_answer_200_links_once_each(
     assert failures(slack_api) == []
     assert slack_api.calls("chat.postEphemeral") == []  # duplicates are dropped quietly, not pointed at
     assert model_calls == EVENTS  # no link was summarized twice
+
+
+def test_a_worker_killed_mid_run_leaves_no_link_unanswered_past_its_lease_and_none_answered_twice(
+    bot: BotLauncher, slack_api: FakeSlack, web_site: WebSite, redis_url: str, postgres_url: str
+) -> None:
+    """JOB_LEASE is 60 s: its links come back within a lease and a reaper pass, not JOB_STRANDED_AFTER (300 s)."""
+    with FakeOpenAIServer(latency=2.0) as model:
+        shared = {
+            "redis_url": redis_url,
+            "database_url": postgres_url,
+            "worker_threads": "8",
+            "summarizer_backend": "openai",
+            "openai_api_key": "sk-test-not-a-real-key",
+            "openai_base_url": model.base_url,
+            "openai_model": model.model,
+        }
+        servers = [bot.serve(**shared).url for _ in range(2)]
+        doomed, _survivor = (bot.worker(**shared) for _ in range(2))
+
+        events = [link_event(slack_api, web_site.url(f"/news/short-article?kill={n}")) for n in range(KILLED_RUN)]
+        assert set(deliver(servers, [(event, None) for event in events])) == {200}
+        bot.wait_for(slack_api, lambda: len(summaries(slack_api)) >= 4, timeout=60)
+        # Every thread of both workers waits for the model: the kill lands mid-job, never mid-post (a post
+        # whose answer the worker never read is the other fault of issue 8, dealt with in delivery).
+        bot.wait_for(slack_api, lambda: model.in_flight == 16, timeout=30)
+        answered_before = len(summaries(slack_api))
+        doomed.kill()
+        killed_at = time.monotonic()
+        bot.wait_for(slack_api, lambda: all_finished(slack_api, events), timeout=150)
+        took = time.monotonic() - killed_at
+
+    print(f"\nkill to last answer: {took:.1f} s; {KILLED_RUN - answered_before} links answered after the kill")
+    threads = Counter(post["thread_ts"] for post in summaries(slack_api))
+    assert threads == Counter({event["event"]["ts"]: 1 for event in events})
+    assert failures(slack_api) == []
 
 
 def all_finished(slack_api: FakeSlack, events: list[dict[str, Any]]) -> bool:
