@@ -20,6 +20,10 @@ spelled-out numbers and one-word names):
   demonym ("Canadian" for "Canada"), an abbreviation whose letters start consecutive article words
   ("WA" for "Western Australia", "CEO" for "chief executive officer") and the reverse, or an
   organization's designator after a grounded word ("West Ham United" for "West Ham").
+* A given name before a surname the article uses ("Eddie Howe" for "Howe") is read as a variant of the
+  name. People labelling news summaries accept it (AggreFact-CLIFF); it costs the recall of wrong first
+  names ("Thomas Dubuisson" for "Victor Dubuisson"), which a check without world knowledge cannot tell
+  from right ones.
 * What is reported is the name as written ("Zack de la Rocha"), from its first to last capitalized word,
   lowercase particles included, titles and exempt openers left out.
 """
@@ -68,7 +72,7 @@ _NUMBER = re.compile(
     r"""
     (?P<sign>(?:US|A|C|NZ|HK)?[$£€¥])?\s?
     (?:
-        (?P<digits>(?<![\w.,])\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![\d,]) | (?<![\w.,])\d+(?:\.\d+)?)
+        (?P<digits>(?<![\w.,])\d{1,3}(?:,\d{3})+(?:\.\d+)?(?!\d|,\d) | (?<![\w.,])\d+(?:\.\d+)?)
       | (?P<word>\b(?:(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)[- ](?:one|two|three|four|five|six|seven|eight|nine)\b|(?:"""
     + _SPELLED_WORD
     + r""")\b))
@@ -82,6 +86,20 @@ _NUMBER = re.compile(
     """,
     re.IGNORECASE | re.VERBOSE,
 )
+# "more than £500,000" for £572,206: a hedged number is grounded by a value in the range it claims.
+_HEDGE = re.compile(
+    r"\b(more than|over|at least|almost|nearly|up to|less than|under|about|around|roughly|approximately|some)"
+    r"\s+$",
+    re.IGNORECASE,
+)
+_HEDGE_RANGES = {
+    "more than": (1.0, 1.5), "over": (1.0, 1.5), "at least": (1.0, 1.5), "almost": (0.67, 1.0),
+    "nearly": (0.67, 1.0), "up to": (0.67, 1.0), "less than": (0.67, 1.0), "under": (0.67, 1.0),
+    "about": (0.85, 1.15), "around": (0.85, 1.15), "roughly": (0.85, 1.15), "approximately": (0.85, 1.15),
+    "some": (0.85, 1.15),
+}  # fmt: skip
+# "world number one", "number eight Billy Vunipola": a rank or position, not a count
+_RANK = re.compile(r"\b(?:number|no\.)\s+$", re.IGNORECASE)
 _LIST_MARKER = re.compile(r"(?m)^[ \t>*_#-]*\(?\d{1,2}[.)](?=\s)")
 _SPORT = re.compile(r"\b(?:goals?|scored|scores|scoring|tries|try|points|wickets|runs|sets?|strike|penalty|won|beat)\b", re.I)
 
@@ -104,6 +122,8 @@ class _Mention:
     spelled: bool
     score: bool
     start: int
+    hedge: tuple[float, float] | None = None  # the range a "more than", "about"... claims
+    rank: bool = False
 
 
 def plain(text: str) -> str:
@@ -170,8 +190,12 @@ def mentions(text: str) -> list[_Mention]:
             factor = _SCALES.get(scale) or _SHORT_SCALES.get(scale, 1)
             values += [v * factor for v in values]
         score = second is not None and value <= 20 and second <= 20 and bool(digits) and "." not in digits
+        before = text[max(0, match.start() - 20) : match.start() + (len(match.group(0)) - len(match.group(0).lstrip()))]
+        hedge = _HEDGE.search(before)
         found.append(
             _Mention(
+                hedge=_HEDGE_RANGES[" ".join(hedge.group(1).lower().split())] if hedge and max(values) >= 10 else None,
+                rank=bool(_RANK.search(before)),
                 text=match.group(0).strip(),
                 values=tuple(values),
                 unit=_unit(match.group("sign"), match.group("unit")),
@@ -191,6 +215,7 @@ def _drop_list_markers(text: str) -> str:
 
 _TOKEN = re.compile(r"[^\W\d_]+(?:['.][^\W\d_]+)*\.?", re.UNICODE)
 _PARTICLES = frozenset("de la le da di del della der den van von du des dos das bin ibn al el ter y st".split())
+_CONNECTORS = frozenset("of and &".split())  # inside a name ("Office of Fair Trading"), checked apart
 _TITLES = frozenset(
     "mr mrs ms miss dr prof sir dame lord lady rev st mt jr sr i ii iii iv jnr snr".split()
 )
@@ -198,7 +223,13 @@ _DESIGNATORS = frozenset(
     """united city town county rovers wanderers athletic albion fc afc club inc ltd llc plc corp corporation
     company co group holdings party university college hospital council government airport jr sr""".split()
 )
-_DEMONYM_ENDINGS = ("an", "ian", "ean", "ish", "ese", "i", "ic", "ch", "ss")
+_DEMONYM_ENDINGS = ("an", "ian", "ean", "ish", "ese", "i", "ic", "ch", "ss", "ine", "man", "men")
+_NATIONS = {
+    "irish": "ireland", "welsh": "wales", "scots": "scotland", "scottish": "scotland", "british": "britain",
+    "english": "england", "french": "france", "dutch": "netherlands", "swiss": "switzerland", "greek": "greece",
+    "spanish": "spain", "danish": "denmark", "swedish": "sweden", "finnish": "finland", "polish": "poland",
+    "turkish": "turkey", "thai": "thailand", "filipino": "philippines", "norwegian": "norway", "peruvian": "peru",
+}  # fmt: skip
 _OPENS_SENTENCE = re.compile(r"(?:^|[.!?:;\u2026]['\")\]*_]*\s+|\n\s*|[\"'(\[*_#>•-]\s*)$")
 _WEAK_BEFORE = 12  # characters looked back to decide that a word opens a sentence, heading or item
 
@@ -238,19 +269,14 @@ class _Word:
     opener: bool  # first word of a sentence, heading or list item
 
 
-_HEADING = re.compile(r"(?m)^[ \t]*(?:#{1,6}[ \t].*|\*\*[^*\n]+\*\*:?[ \t]*)$|\*\*[^*\n]{1,80}\*\*|^[^.!?\n]{1,80}$")
+# Markdown headings and bold labels ("## Key Points", "**Bottom Line:**") are title case on purpose:
+# every word there opens something, as a sentence's first word does. Read from the marks alone (not
+# from line starts), so a sentence checked alone and the same sentence inside its paragraph agree.
+_HEADING = re.compile(r"#{1,6}[ \t]+[^\n.!?:#]*|\*\*[^*\n]{1,80}\*\*")
 
 
 def _headings(text: str) -> list[tuple[int, int]]:
-    """Spans written in title case on purpose (headings, bold labels, short unpunctuated lines):
-    every word there opens something, as a sentence's first word does."""
-    spans = []
-    for match in _HEADING.finditer(text):
-        words = match.group(0).split()
-        capitals = sum(1 for w in words if w[:1].isupper())
-        if match.group(0).lstrip().startswith(("#", "**")) or (words and capitals >= 0.6 * len(words) > 1):
-            spans.append(match.span())
-    return spans
+    return [match.span() for match in _HEADING.finditer(text)]
 
 
 def _words(text: str) -> list[_Word]:
@@ -303,7 +329,7 @@ class Grounder:
             self.values.setdefault(12.0, set()).add(None)
         self.sporty = len(_SPORT.findall(text)) >= 2
         words = _words(text)
-        self.keys = {w.key for w in words} | {w.text.lower() for w in words}
+        self.keys = {w.key for w in words} | {w.text.lower() for w in words} | {w.key.replace(".", "") for w in words}
         for w in words:  # "Jean-Luc" and "O'Neil" as written, and their parts
             self.keys |= set(re.split(r"[-'.]", w.key))
         sequence = [w.key for w in words]
@@ -321,7 +347,11 @@ class Grounder:
     def facts(self, summary: str) -> list[Fact]:
         """Every number and name of ``summary``, each with whether the article holds it."""
         text = plain(summary)
-        found = [self._number(m) for m in mentions(text) if not (m.spelled and m.text.lower() in _UNCHECKED_WORDS)]
+        found = [
+            self._number(m)
+            for m in mentions(text)
+            if not (m.spelled and (m.text.lower() in _UNCHECKED_WORDS or m.rank))
+        ]
         found += self._names(text)
         return sorted(found, key=lambda fact: fact.start)
 
@@ -348,6 +378,13 @@ class Grounder:
             grounded = grounded or (bool(scaled) and all(held(v) for v in scaled[:2]))
         elif len(mention.values) == 2:  # a scaled single number: "3.5 million" is 3.5 or 3,500,000
             grounded = held(mention.values[0]) or held(mention.values[1])
+        if not grounded and mention.hedge and len(mention.values) in (1, 2):
+            low, high = mention.hedge
+            claimed = mention.values[-1]
+            grounded = any(
+                low * claimed <= value <= high * claimed and (mention.unit is None or mention.unit in units)
+                for value, units in self.values.items()
+            )
         return Fact(mention.text, "number", grounded, mention.start)
 
     # -- names --
@@ -356,10 +393,12 @@ class Grounder:
         words = _words(text)
         facts, run = [], []
         for i, word in enumerate(words):
-            joins = bool(run) and not word.capital and word.key in _PARTICLES and _particles_then_name(words, i)
+            joins = bool(run) and not word.capital and word.key in _PARTICLES | _CONNECTORS
+            joins = joins and _particles_then_name(words, i)
             joins = joins and text[run[-1].end : word.start].strip() == ""
             if word.capital or joins:
-                if run and (text[run[-1].end : word.start].strip() not in ("", "-") or word.opener):
+                ended = run and run[-1].text.lower().endswith("'s")  # "Sussex's Police and Crime Commissioner"
+                if run and (ended or text[run[-1].end : word.start].strip() not in ("", "-") or word.opener):
                     facts += self._run(run, text)
                     run = []
                 run.append(word)
@@ -373,11 +412,12 @@ class Grounder:
         checked = [w for w in run if w.capital and self._checked(w)]
         if not checked:
             return []
-        keys = [w.key for w in run if w.capital]
-        if len(keys) >= 2 and "".join(k[0] for k in keys) in self.acronyms:  # "Western Australia" for "WA"
+        spelled_out = [w.key for w in run if w.key != "the"]
+        letters = {"".join(k[0] for k in spelled_out), "".join(k[0] for k in spelled_out if k not in _CONNECTORS)}
+        if len(spelled_out) >= 2 and letters & self.acronyms:  # "Western Australia" for "WA"
             grounded = True
         else:
-            grounded = all(self._has(w, run) for w in checked)
+            grounded = all(self._has(w, run) for w in checked) or self._given_name(run, checked)
         shown = [w for w in run if w.capital]
         while shown[0] is not checked[0] and (
             shown[0].key in _TITLES or (not self._checked(shown[0]) and shown[0].key not in self.capitalized)
@@ -387,8 +427,21 @@ class Grounder:
         name = re.sub(r"'s$", "", text[first.start : shown[-1].end]).rstrip(".")
         return [Fact(name, "name", grounded, first.start)]
 
+    def _given_name(self, run: list[_Word], checked: list[_Word]) -> bool:
+        """ "Eddie Howe" for an article that says "Howe": given names before a surname the article uses
+        as a name are a variant of that name, as "Chris Eubank Jr" is of "Christopher ... Eubank Jr."."""
+        capitals = [w for w in run if w.capital]
+        if len(capitals) < 2 or capitals[-1].key not in self.capitalized or len(capitals[-1].key) < 3:
+            return False
+        missing = [w for w in checked if not self._has(w, run)]
+        return len(missing) <= 2 and all(w is not capitals[-1] and w.key.isalpha() for w in missing)
+
     def _checked(self, word: _Word) -> bool:
         if word.key in _TITLES or len(word.key) < 2 and not word.text.isupper():
+            return False
+        if word.key in _UNITS or word.key in _TENS:  # "Two men...": a number, checked as one
+            return False
+        if word.text.isupper() and len(word.key) >= 4 and _common(word.key):  # "CLICK HERE"
             return False
         return not (word.opener and _common(word.key))
 
@@ -405,6 +458,8 @@ class Grounder:
             return True
         if len(key) >= 3 and any(c.startswith(key) for c in self.capitalized):  # "Chris" for "Christopher"
             return True
+        if _NATIONS.get(key.removesuffix("man").removesuffix("men")) in self.keys:  # "Irishman" for "Ireland"
+            return True
         if key.endswith(_DEMONYM_ENDINGS) and len(key) >= 5:  # "Canadian" for "Canada"
             stem = key[:4]
             if any(c.startswith(stem) for c in self.capitalized):
@@ -417,7 +472,7 @@ class Grounder:
 
 def _particles_then_name(words: list[_Word], i: int) -> bool:
     """Whether lowercase particles from ``i`` on lead to a capitalized word: "de la Rocha"."""
-    while i < len(words) and not words[i].capital and words[i].key in _PARTICLES:
+    while i < len(words) and not words[i].capital and words[i].key in _PARTICLES | _CONNECTORS:
         i += 1
     return i < len(words) and words[i].capital
 
