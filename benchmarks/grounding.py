@@ -27,8 +27,8 @@ from __future__ import annotations
 
 import argparse
 import ast
-import hashlib
 import csv
+import hashlib
 import os
 import re
 import statistics
@@ -47,9 +47,40 @@ Get it (it is not part of this repository; keep it outside the checkout):
 then run with --data /work/data/aggrefact/CLIFF_error_types.csv (or set GROUNDING_DATA)."""
 
 _NUMBER_WORDS = set(
-    """two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen
-    eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred thousand million billion
-    half dozen""".split()
+    [
+        "two",
+        "three",
+        "four",
+        "five",
+        "six",
+        "seven",
+        "eight",
+        "nine",
+        "ten",
+        "eleven",
+        "twelve",
+        "thirteen",
+        "fourteen",
+        "fifteen",
+        "sixteen",
+        "seventeen",
+        "eighteen",
+        "nineteen",
+        "twenty",
+        "thirty",
+        "forty",
+        "fifty",
+        "sixty",
+        "seventy",
+        "eighty",
+        "ninety",
+        "hundred",
+        "thousand",
+        "million",
+        "billion",
+        "half",
+        "dozen",
+    ]
 )
 SPEC = SummarySpec(max_words=10**6, paragraphs=1)
 
@@ -130,11 +161,11 @@ CHECKS = {
 
 
 def scores(flags: list[bool], rows: list[Row]) -> dict[str, float]:
-    tp = sum(f for f, r in zip(flags, rows) if r.label == "error")
-    fp = sum(f for f, r in zip(flags, rows) if r.label == "faithful")
+    tp = sum(f for f, r in zip(flags, rows, strict=True) if r.label == "error")
+    fp = sum(f for f, r in zip(flags, rows, strict=True) if r.label == "faithful")
     positives = sum(r.label == "error" for r in rows)
     negatives = sum(r.label == "faithful" for r in rows)
-    others = [f for f, r in zip(flags, rows) if r.label == "other"]
+    others = [f for f, r in zip(flags, rows, strict=True) if r.label == "other"]
     recall = tp / positives if positives else 0.0
     false_alarms = fp / negatives if negatives else 0.0
     return {
@@ -169,8 +200,10 @@ def main(argv: list[str] | None = None) -> int:
                 flags.append(func(row))
                 times.append((time.perf_counter() - start) * 1000)
             s = scores(flags, part)
-            print(f"| {check_name} | {s['precision']:.2f} | {s['recall']:.2f} | {s['balanced accuracy']:.2f} | "
-                  f"{s['false-alarm rate']:.2f} | {s['flags other errors']:.2f} | {statistics.median(times):.2f} |")
+            print(
+                f"| {check_name} | {s['precision']:.2f} | {s['recall']:.3f} | {s['balanced accuracy']:.2f} | "
+                f"{s['false-alarm rate']:.3f} | {s['flags other errors']:.2f} | {statistics.median(times):.2f} |"
+            )
     return 0
 
 

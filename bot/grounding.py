@@ -73,7 +73,8 @@ _NUMBER = re.compile(
     (?P<sign>(?:US|A|C|NZ|HK)?[$£€¥])?\s?
     (?:
         (?P<digits>(?<![\w.,])\d{1,3}(?:,\d{3})+(?:\.\d+)?(?!\d|,\d) | (?<![\w.,])\d+(?:\.\d+)?)
-      | (?P<word>\b(?:(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)[- ](?:one|two|three|four|five|six|seven|eight|nine)\b|(?:"""
+      | (?P<word>\b(?:(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)[- ]
+                      (?:one|two|three|four|five|six|seven|eight|nine)\b|(?:"""
     + _SPELLED_WORD
     + r""")\b))
     )
@@ -101,7 +102,9 @@ _HEDGE_RANGES = {
 # "world number one", "number eight Billy Vunipola": a rank or position, not a count
 _RANK = re.compile(r"\b(?:number|no\.)\s+$", re.IGNORECASE)
 _LIST_MARKER = re.compile(r"(?m)^[ \t>*_#-]*\(?\d{1,2}[.)](?=\s)")
-_SPORT = re.compile(r"\b(?:goals?|scored|scores|scoring|tries|try|points|wickets|runs|sets?|strike|penalty|won|beat)\b", re.I)
+_SPORT = re.compile(
+    r"\b(?:goals?|scored|scores|scoring|tries|try|points|wickets|runs|sets?|strike|penalty|won|beat)\b", re.I
+)
 
 
 @dataclass(frozen=True)
@@ -118,6 +121,7 @@ class Fact:
 class _Mention:
     text: str
     values: tuple[float, ...]  # one, or the ends of a range / the two sides of a score
+    scale: float  # "million" in "3.5 million": 1e6
     unit: str | None  # "%", a currency sign, or None
     spelled: bool
     score: bool
@@ -186,15 +190,16 @@ def mentions(text: str) -> list[_Mention]:
         if second is not None:
             values.append(second)
         scale = (match.group("scale") or "").strip().lower()
-        if scale:
-            factor = _SCALES.get(scale) or _SHORT_SCALES.get(scale, 1)
-            values += [v * factor for v in values]
+        factor = float(_SCALES.get(scale) or _SHORT_SCALES.get(scale, 1)) if scale else 1.0
         score = second is not None and value <= 20 and second <= 20 and bool(digits) and "." not in digits
-        before = text[max(0, match.start() - 20) : match.start() + (len(match.group(0)) - len(match.group(0).lstrip()))]
+        lead = len(match.group(0)) - len(match.group(0).lstrip())
+        before = text[max(0, match.start() - 20) : match.start() + lead]
         hedge = _HEDGE.search(before)
+        big = max(values) * factor >= 10  # "about 5" is a count; "about 500,000" an estimate
         found.append(
             _Mention(
-                hedge=_HEDGE_RANGES[" ".join(hedge.group(1).lower().split())] if hedge and max(values) >= 10 else None,
+                hedge=_HEDGE_RANGES[" ".join(hedge.group(1).lower().split())] if hedge and big else None,
+                scale=factor,
                 rank=bool(_RANK.search(before)),
                 text=match.group(0).strip(),
                 values=tuple(values),
@@ -214,14 +219,91 @@ def _drop_list_markers(text: str) -> str:
 # --- names ---------------------------------------------------------------------------------------
 
 _TOKEN = re.compile(r"[^\W\d_]+(?:['.][^\W\d_]+)*\.?", re.UNICODE)
-_PARTICLES = frozenset("de la le da di del della der den van von du des dos das bin ibn al el ter y st".split())
-_CONNECTORS = frozenset("of and &".split())  # inside a name ("Office of Fair Trading"), checked apart
+_PARTICLES = frozenset(
+    [
+        "de",
+        "la",
+        "le",
+        "da",
+        "di",
+        "del",
+        "della",
+        "der",
+        "den",
+        "van",
+        "von",
+        "du",
+        "des",
+        "dos",
+        "das",
+        "bin",
+        "ibn",
+        "al",
+        "el",
+        "ter",
+        "y",
+        "st",
+    ]
+)
+_CONNECTORS = frozenset(["of", "and", "&"])  # inside a name ("Office of Fair Trading"), checked apart
 _TITLES = frozenset(
-    "mr mrs ms miss dr prof sir dame lord lady rev st mt jr sr i ii iii iv jnr snr".split()
+    [
+        "mr",
+        "mrs",
+        "ms",
+        "miss",
+        "dr",
+        "prof",
+        "sir",
+        "dame",
+        "lord",
+        "lady",
+        "rev",
+        "st",
+        "mt",
+        "jr",
+        "sr",
+        "i",
+        "ii",
+        "iii",
+        "iv",
+        "jnr",
+        "snr",
+    ]
 )
 _DESIGNATORS = frozenset(
-    """united city town county rovers wanderers athletic albion fc afc club inc ltd llc plc corp corporation
-    company co group holdings party university college hospital council government airport jr sr""".split()
+    [
+        "united",
+        "city",
+        "town",
+        "county",
+        "rovers",
+        "wanderers",
+        "athletic",
+        "albion",
+        "fc",
+        "afc",
+        "club",
+        "inc",
+        "ltd",
+        "llc",
+        "plc",
+        "corp",
+        "corporation",
+        "company",
+        "co",
+        "group",
+        "holdings",
+        "party",
+        "university",
+        "college",
+        "hospital",
+        "council",
+        "government",
+        "airport",
+        "jr",
+        "sr",
+    ]
 )
 _DEMONYM_ENDINGS = ("an", "ian", "ean", "ish", "ese", "i", "ic", "ch", "ss", "ine", "man", "men")
 _NATIONS = {
@@ -242,7 +324,7 @@ def _common_words() -> frozenset[str]:
     try:
         import justext
 
-        words |= {w.strip("\"(").lower() for w in justext.get_stoplist("English")}
+        words |= {w.strip('"(').lower() for w in justext.get_stoplist("English")}
     except Exception:  # pragma: no cover - a courtesy list; the article's own words still count
         pass
     try:
@@ -284,9 +366,7 @@ def _words(text: str) -> list[_Word]:
     words = []
     for match in _TOKEN.finditer(text):
         raw = match.group(0)
-        key = raw.lower().rstrip(".")
-        if key.endswith("'s"):
-            key = key[:-2]
+        key = _key(raw)
         before = text[max(0, match.start() - _WEAK_BEFORE) : match.start()]
         opener = match.start() == 0 or bool(_OPENS_SENTENCE.search(before))
         opener = opener or any(start <= match.start() < end for start, end in headings)
@@ -294,20 +374,12 @@ def _words(text: str) -> list[_Word]:
     return words
 
 
-def _initials(words: list[str]) -> set[str]:
-    """Abbreviations made by consecutive words: "western australia" -> "wa" (also skipping "of", "and")."""
-    found = set()
-    for i in range(len(words)):
-        letters, plain_letters = "", ""
-        for word in words[i : i + 6]:
-            letters += word[0]
-            if word not in ("of", "and", "the", "for", "&"):
-                plain_letters += word[0]
-            if len(letters) >= 2:
-                found.add(letters)
-            if len(plain_letters) >= 2:
-                found.add(plain_letters)
-    return found
+_SKIPPED = frozenset(("of", "and", "the", "for", "&"))
+
+
+def _key(token: str) -> str:
+    key = token.lower().rstrip(".")
+    return key[:-2] if key.endswith("'s") else key
 
 
 class Grounder:
@@ -318,24 +390,24 @@ class Grounder:
         self.values: dict[float, set[str | None]] = {}
         self.pairs: set[tuple[float, float]] = set()
         for mention in mentions(text):
-            for value in mention.values:
+            for value in {*mention.values, *(v * mention.scale for v in mention.values)}:
                 self.values.setdefault(value, set()).add(mention.unit)
             if len(mention.values) >= 2:
                 self.pairs.add(mention.values[:2])
-        for word, value in (*_UNITS.items(), *_TENS.items()):
-            if re.search(rf"\b{word}\b", text, re.IGNORECASE):
-                self.values.setdefault(float(value), set()).add(None)
+        lowered = set(re.findall(r"[a-z]+", text.lower()))
+        for word in lowered & (_UNITS.keys() | _TENS.keys()):
+            self.values.setdefault(float(_UNITS.get(word, _TENS.get(word, 0))), set()).add(None)
         if re.search(r"\b(?:a|one|half a) dozen\b", text, re.IGNORECASE):
             self.values.setdefault(12.0, set()).add(None)
         self.sporty = len(_SPORT.findall(text)) >= 2
-        words = _words(text)
-        self.keys = {w.key for w in words} | {w.text.lower() for w in words} | {w.key.replace(".", "") for w in words}
-        for w in words:  # "Jean-Luc" and "O'Neil" as written, and their parts
-            self.keys |= set(re.split(r"[-'.]", w.key))
-        sequence = [w.key for w in words]
-        self.initials = _initials(sequence)
-        self.capitalized = {w.key for w in words if w.capital}
-        self.acronyms = {w.text.rstrip(".").replace(".", "").lower() for w in words if _is_acronym(w.text)}
+        tokens = _TOKEN.findall(text)  # the article's words: what a name may be matched against
+        keys = [_key(token) for token in tokens]
+        self.keys = set(keys) | {t.lower() for t in tokens} | {k.replace(".", "") for k in keys}
+        for key in set(keys):  # "Jean-Luc" and "O'Neil" as written, and their parts
+            self.keys.update(re.split(r"[-'.]", key))
+        self.sequence = keys
+        self.capitalized = {k for t, k in zip(tokens, keys, strict=True) if t[0].isupper()}
+        self.acronyms = {t.rstrip(".").replace(".", "").lower() for t in set(tokens) if _is_acronym(t)}
         self.count = len(self.values) + len(self.capitalized)
 
     # -- the public questions --
@@ -366,21 +438,20 @@ class Grounder:
                 return True
             return mention.unit in units or (mention.unit != "%" and None in units)
 
-        grounded = held(mention.values[0]) or any(held(v) for v in mention.values[len(mention.values) // 2 :][:1])
-        if len(mention.values) >= 2 and not mention.values[1:2] == mention.values[:1]:
-            ends = mention.values[:2]
-            both = held(ends[0]) and held(ends[1])
-            if mention.score:
-                grounded = ends in self.pairs or ends[::-1] in self.pairs or both or (self.sporty and max(ends) <= 9)
-            else:
-                grounded = both or ends in self.pairs
-            scaled = mention.values[2:]
-            grounded = grounded or (bool(scaled) and all(held(v) for v in scaled[:2]))
-        elif len(mention.values) == 2:  # a scaled single number: "3.5 million" is 3.5 or 3,500,000
-            grounded = held(mention.values[0]) or held(mention.values[1])
-        if not grounded and mention.hedge and len(mention.values) in (1, 2):
+        def held_scaled(value: float) -> bool:
+            return held(value) or (mention.scale != 1 and held(value * mention.scale))
+
+        ends = mention.values
+        if len(ends) == 2:
+            both = held_scaled(ends[0]) and held_scaled(ends[1])
+            in_pairs = ends in self.pairs or (mention.score and ends[::-1] in self.pairs)
+            computed = mention.score and self.sporty and max(ends) <= 9  # goals listed one by one
+            grounded = both or in_pairs or computed
+        else:
+            grounded = held_scaled(ends[0])
+        if not grounded and mention.hedge and len(ends) == 1:
             low, high = mention.hedge
-            claimed = mention.values[-1]
+            claimed = ends[0] * mention.scale
             grounded = any(
                 low * claimed <= value <= high * claimed and (mention.unit is None or mention.unit in units)
                 for value, units in self.values.items()
@@ -420,12 +491,25 @@ class Grounder:
             grounded = all(self._has(w, run) for w in checked) or self._given_name(run, checked)
         shown = [w for w in run if w.capital]
         while shown[0] is not checked[0] and (
-            shown[0].key in _TITLES or (not self._checked(shown[0]) and shown[0].key not in self.capitalized)
+            shown[0].key in _TITLES | _SKIPPED | {"a", "an"}
+            or (not self._checked(shown[0]) and shown[0].key not in self.capitalized)
         ):
             shown.pop(0)
         first = shown[0]
         name = re.sub(r"'s$", "", text[first.start : shown[-1].end]).rstrip(".")
         return [Fact(name, "name", grounded, first.start)]
+
+    def _abbreviates(self, letters: str) -> bool:
+        """Whether consecutive article words start with these letters (skipping "of", "and", "the")."""
+        sequence, n = self.sequence, len(letters)
+        for i, key in enumerate(sequence):
+            if key[:1] != letters[0]:
+                continue
+            found = "".join(k[0] for k in sequence[i : i + n] if k)
+            plain_found = "".join(k[0] for k in sequence[i : i + 2 * n] if k and k not in _SKIPPED)[:n]
+            if letters in (found, plain_found):
+                return True
+        return False
 
     def _given_name(self, run: list[_Word], checked: list[_Word]) -> bool:
         """ "Eddie Howe" for an article that says "Howe": given names before a surname the article uses
@@ -454,7 +538,7 @@ class Grounder:
             return True
         if key.endswith("s") and key[:-1] in self.keys:  # "Reds", "the Smiths"
             return True
-        if _is_acronym(word.text) and key.replace(".", "") in self.initials:  # "WA", "CEO"
+        if _is_acronym(word.text) and self._abbreviates(key.replace(".", "")):  # "WA", "CEO"
             return True
         if len(key) >= 3 and any(c.startswith(key) for c in self.capitalized):  # "Chris" for "Christopher"
             return True

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from itertools import accumulate
 
-from bot.grounding import Fact, Grounder
+from bot.grounding import Grounder
 from bot.sentences import count_words, split_sentences
 
 
