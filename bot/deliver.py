@@ -67,7 +67,7 @@ class Delivery:
     # Replies.
 
     def summary(self, request: SummaryRequest, summary: Summary) -> None:
-        self._post_all(request, render_summary(summary))
+        self._post_all(request, render_summary(summary, evidence_key=request.key))
 
     def failure(self, request: SummaryRequest, reason: str) -> None:
         self._post_all(request, [render_failure(reason, request.url)])

@@ -21,6 +21,7 @@ from huey.consumer import Consumer
 from bot.config import Settings
 from bot.deliver import Delivery
 from bot.errors import BotError, DeliveryError
+from bot.evidence import evidence_record
 from bot.pipeline import summarize_source
 from bot.request import SummaryRequest
 from bot.store import Claim, Status, Store, now
@@ -143,6 +144,7 @@ class Worker:
         try:
             summary = summarize_source(request.url, request.spec, self.summarizer, self.settings, cache=self.cache)
             self.store.record_usage(request, summary.backend, summary.model, summary.usage, self._cost(summary))
+            self.store.save_evidence(request.key, evidence_record(summary))  # for the "Show evidence" button
             delivery.summary(request, summary)
         except BotError as exc:
             if exc.transient and not last_try:

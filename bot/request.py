@@ -44,4 +44,5 @@ class SummaryRequest:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> SummaryRequest:
-        return cls(**{**data, "spec": SummarySpec(**data["spec"])})
+        known = {name: value for name, value in data.items() if name in cls.__dataclass_fields__}  # not "evidence"
+        return cls(**{**known, "spec": SummarySpec(**data["spec"])})

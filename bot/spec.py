@@ -107,6 +107,7 @@ def repair(paragraphs: Sequence[str], source_text: str, spec: SummarySpec) -> tu
     return [" ".join(run) for run in runs], warnings
 
 
+DROPPED = "Dropped "  # how repair's warning about removed sentences opens (the Summary's ``grounding.removed``)
 _BLANK_LINE = re.compile(r"\n\s*\n")
 
 
@@ -134,7 +135,7 @@ def _drop_ungrounded(runs: list[list[str]], grounder: Grounder, warnings: list[s
     if dropped:
         noun = "sentence" if dropped == 1 else "sentences"
         facts = ", ".join(dict.fromkeys(missing))
-        warnings.append(f"Dropped {dropped} {noun} with numbers or names not found in the article: {facts}.")
+        warnings.append(f"{DROPPED}{dropped} {noun} with numbers or names not found in the article: {facts}.")
     return kept
 
 

@@ -235,6 +235,19 @@ class Store:
     def record_part_posted(self, key: str, parts_posted: int) -> None:
         self._update(key, parts_posted=parts_posted)
 
+    def save_evidence(self, key: str, evidence: dict) -> None:
+        """Keep what the "Show evidence" modal shows with the request (its payload), once posted."""
+        with self._session.begin() as session:
+            row = session.get(RequestRow, key)
+            if row is not None:
+                row.payload = {**row.payload, "evidence": evidence}
+
+    def evidence(self, key: str, team_id: str) -> dict | None:
+        """The stored evidence of a request of this workspace, or None."""
+        with self._session() as session:
+            row = session.get(RequestRow, key)
+            return (row.payload or {}).get("evidence") if row is not None and row.team_id == team_id else None
+
     def finish(self, key: str, status: Status) -> None:
         self._update(key, status=status, lease_until=None)
 
