@@ -9,6 +9,7 @@ import argparse
 import json
 import logging
 import sys
+from dataclasses import asdict
 
 from bot import __version__
 from bot.config import Settings
@@ -85,6 +86,8 @@ def cmd_summarize(args: argparse.Namespace, settings: Settings) -> int:
     evidence = evidence_record(summary) if args.evidence else None
     print(format_json(summary, evidence) if args.format == "json" else format_text(summary, evidence))
     if args.format == "text":
+        if summary.grounding:
+            print(grounding_line(summary.grounding), file=sys.stderr)
         for warning in summary.warnings:
             print(f"warning: {warning}", file=sys.stderr)
     return 0
@@ -95,7 +98,6 @@ def format_text(summary: Summary, evidence: dict | None = None) -> str:
     source = article.url or ""  # what was fetched: a page may claim any canonical URL
     header = [article.title or "(untitled)", source]
     text = "\n".join(line for line in header if line) + "\n\n" + "\n\n".join(summary.paragraphs)
-    text += "\n\n" + grounding_line(summary.grounding)
     return text + ("\n\n" + format_evidence(evidence) if evidence else "")
 
 
@@ -135,11 +137,7 @@ def format_json(summary: Summary, evidence: dict | None = None) -> str:
                 "prompt_tokens": summary.usage.prompt_tokens,
                 "completion_tokens": summary.usage.completion_tokens,
             },
-            "grounding": {
-                "found": list(summary.grounding.found),
-                "missing": list(summary.grounding.missing),
-                "removed": list(summary.grounding.removed),
-            },
+            "grounding": asdict(summary.grounding) if summary.grounding else None,
         }
         | ({"evidence": evidence["sentences"]} if evidence else {}),
         ensure_ascii=False,

@@ -111,6 +111,6 @@ def evidence_record(summary) -> dict:
     return {
         "title": article.title or article.site or article.url or "Summary",
         "url": article.url,
-        "grounding": asdict(summary.grounding),
+        "grounding": asdict(summary.grounding) if summary.grounding else {},
         "sentences": [support.to_dict() for support in align(summary.paragraphs, article.text)],
     }

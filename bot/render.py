@@ -108,8 +108,10 @@ def render_summary(
     for paragraph in summary.paragraphs:
         for chunk in fit_text(paragraph, section_limit):
             parts.append(_paragraph(chunk))
-    parts.append(_Part(_context(clip_raw(grounding_line(summary.grounding), MAX_SECTION_CHARS))))
-    shown = [w for w in summary.warnings if w not in summary.grounding.removed]  # said by the line above
+    grounding = summary.grounding
+    if grounding is not None:
+        parts.append(_Part(_context(clip_raw(grounding_line(grounding), MAX_SECTION_CHARS))))
+    shown = [w for w in summary.warnings if not grounding or w not in grounding.removed]  # said by the line above
     if shown:
         warnings = " · ".join(" ".join(w.split()) for w in shown)
         parts.append(_Part(_context("\u2139\ufe0f " + clip_raw(warnings, MAX_SECTION_CHARS - 3))))

@@ -45,7 +45,7 @@ class Summary:
     model: str | None = None
     warnings: tuple[str, ...] = field(default=())
     usage: Usage = field(default_factory=Usage)
-    grounding: Grounding = field(default_factory=Grounding)  # filled in by bot.pipeline
+    grounding: Grounding | None = None  # what the check saw; filled in by bot.pipeline (None: not checked)
 
     @property
     def word_count(self) -> int:
