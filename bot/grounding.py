@@ -521,7 +521,7 @@ class Grounder:
         return len(missing) <= 2 and all(w is not capitals[-1] and w.key.isalpha() for w in missing)
 
     def _checked(self, word: _Word) -> bool:
-        if word.key in _TITLES or len(word.key) < 2 and not word.text.isupper():
+        if word.key in _TITLES or len(word.key.replace(".", "")) < 2:  # "J. K.", "U" of "U123": not names
             return False
         if word.key in _UNITS or word.key in _TENS:  # "Two men...": a number, checked as one
             return False

@@ -83,9 +83,7 @@ def opened_modal(slack_api) -> dict:
     return call.args["view"]
 
 
-def test_the_show_evidence_button_opens_a_modal_quoting_the_article_for_each_sentence(
-    slack_app, slack_api, web_site
-):
+def test_the_show_evidence_button_opens_a_modal_quoting_the_article_for_each_sentence(slack_app, slack_api, web_site):
     message = summarized_message(slack_app, slack_api, web_site)
 
     click(slack_app, slack_api, message, _button(message))
