@@ -56,6 +56,8 @@ _UNITS = {
     "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19,
 }  # fmt: skip
 _TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90}
+_ORDINAL_TEXT = "first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth"
+_ORDINALS = {word: i for i, word in enumerate(_ORDINAL_TEXT.split(), 1)}  # read in an article, never checked
 _SCALES = {"hundred": 100, "thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e12}
 _SHORT_SCALES = {"m": 1e6, "mn": 1e6, "bn": 1e9, "b": 1e9, "k": 1e3, "tn": 1e12, "trn": 1e12}
 _SPELLED_WORD = "|".join(sorted([*_UNITS, *_TENS], key=len, reverse=True))
@@ -395,8 +397,11 @@ class Grounder:
             if len(mention.values) >= 2:
                 self.pairs.add(mention.values[:2])
         lowered = set(re.findall(r"[a-z]+", text.lower()))
-        for word in lowered & (_UNITS.keys() | _TENS.keys()):
-            self.values.setdefault(float(_UNITS.get(word, _TENS.get(word, 0))), set()).add(None)
+        for word in lowered & (_UNITS.keys() | _TENS.keys() | _ORDINALS.keys()):  # "third quarter" grounds "Q3"
+            value = _UNITS.get(word, _TENS.get(word, _ORDINALS.get(word, 0)))
+            self.values.setdefault(float(value), set()).add(None)
+        if "half" in lowered:  # "half the staff" grounds "50%"
+            self.values.setdefault(50.0, set()).add("%")
         if re.search(r"\b(?:a|one|half a) dozen\b", text, re.IGNORECASE):
             self.values.setdefault(12.0, set()).add(None)
         self.sporty = len(_SPORT.findall(text)) >= 2

@@ -112,3 +112,11 @@ def test_lowercase_words_are_never_checked():
 
 def test_a_rank_is_not_a_count():
     assert missing("Stoke are the world number one side.") == []
+
+
+def test_an_ordinal_in_the_article_grounds_its_number():
+    assert Grounder("Profit rose in the third quarter.").missing("Q3 profit rose.") == []
+
+
+def test_a_single_letter_is_not_a_name():
+    assert Grounder("The meeting was called.").missing("<@U123> called the meeting.") == []
