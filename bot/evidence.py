@@ -7,7 +7,9 @@ Method (lexical, no model, a few milliseconds for a long article): both sides ar
 :func:`bot.sentences.split_sentences` and reduced to content words (lower case, a common-word list
 removed, a final "s" dropped) plus the numbers and names :mod:`bot.grounding` matched. Each article
 sentence is a TF-IDF vector, IDF taken over the article's own sentences, and the summary sentence is
-compared with each by cosine similarity; the best one is its first quote. A second quote is added when
+compared with each by cosine similarity (a word found in more than a tenth of the article's sentences
+is left out of the ranking: it tells sentences apart least and costs most, so the work stays bounded);
+the best one is its first quote. A second quote is added when
 it covers content words the first lacks (a summary sentence often fuses two). A sentence is
 "supported" when the quotes hold at least half of its content-word weight and every number and name in
 it is in the article; otherwise it is marked unsupported, with what was missing.
@@ -73,6 +75,7 @@ def align(paragraphs: Sequence[str], article_text: str) -> tuple[Support, ...]:
     idf = {term: math.log((1 + len(bags)) / (1 + count)) + 1 for term, count in frequency.items()}
     unseen = math.log(1 + len(bags)) + 1  # a word the article never uses weighs most
     norms = [math.sqrt(sum((n * idf[t]) ** 2 for t, n in bag.items())) or 1.0 for bag in bags]
+    common = max(8, len(bags) // 10)  # a word in more sentences than this is not used to rank them
     index: dict[str, list[int]] = {}
     for i, bag in enumerate(bags):
         for term in bag:
@@ -86,7 +89,10 @@ def align(paragraphs: Sequence[str], article_text: str) -> tuple[Support, ...]:
             total = sum(weights.values()) or 1.0
             scores: Counter[int] = Counter()
             for term, weight in weights.items():
-                for i in index.get(term, ()):
+                postings = index.get(term, ())
+                if len(postings) > common:  # in most sentences: ranks nothing, costs the most
+                    continue
+                for i in postings:
                     scores[i] += weight * bags[i][term] * idf[term]
             ranked = sorted(scores, key=lambda i: (-scores[i] / norms[i], i))
             quotes: list[int] = []
