@@ -3,16 +3,15 @@
     for support in align(summary.paragraphs, article.text):
         print(support.sentence, "<-", support.quotes or "no support found")
 
-Method (lexical, no model, a few milliseconds for a long article): both sides are split with
-:func:`bot.sentences.split_sentences` and reduced to content words (lower case, a common-word list
-removed, a final "s" dropped) plus the numbers and names :mod:`bot.grounding` matched. Each article
+Method (lexical, no model): both sides are split with :func:`bot.sentences.split_sentences` and reduced
+to content words (lower case, numbers kept, a common-word list removed, a final "s" dropped). Each article
 sentence is a TF-IDF vector, IDF taken over the article's own sentences, and the summary sentence is
 compared with each by cosine similarity (a word found in more than a tenth of the article's sentences
 is left out of the ranking: it tells sentences apart least and costs most, so the work stays bounded);
-the best one is its first quote. A second quote is added when
-it covers content words the first lacks (a summary sentence often fuses two). A sentence is
-"supported" when the quotes hold at least half of its content-word weight and every number and name in
-it is in the article; otherwise it is marked unsupported, with what was missing.
+the best one is its first quote. A second quote is added when it covers content words the first lacks
+(a summary sentence often fuses two). A sentence is "supported" when the quotes hold at least half of
+its content-word weight and every number and name in it is in the article (:mod:`bot.grounding`);
+otherwise it is marked unsupported, with what was missing.
 """
 
 from __future__ import annotations
