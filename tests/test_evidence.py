@@ -4,6 +4,10 @@
 from __future__ import annotations
 
 from bot.evidence import align
+from bot.extract import Article
+from bot.pipeline import summarize_article
+from bot.spec import SummarySpec
+from bot.summarizers.base import Grounding, Summary
 from tests.fixtures.app import post_link, summaries, wait_until_finished
 from tests.fixtures.slack_methods import HUMAN
 from tests.fixtures.slack_payloads import CHANNEL, TEAM, interaction_payload
@@ -103,3 +107,26 @@ def test_a_button_whose_summary_is_not_stored_says_so_in_the_modal(slack_app, sl
 
     (section,) = opened_modal(slack_api)["blocks"]
     assert section["text"]["text"].startswith("The evidence for this summary is no longer available.")
+
+
+# -- what the Summary carries --------------------------------------------------------------------------
+class _Draft:
+    """A summarizer that returns a fixed draft and warnings (the Summarizer contract, nothing else)."""
+
+    name, model = "draft", None
+
+    def __init__(self, paragraphs: tuple[str, ...], warnings: tuple[str, ...] = ()) -> None:
+        self.paragraphs, self.warnings = paragraphs, warnings
+
+    def summarize(self, article, spec):
+        return Summary(article, self.paragraphs, spec, self.name, warnings=self.warnings)
+
+
+def test_a_summary_carries_the_numbers_and_names_found_and_what_repair_removed():
+    removed = "Dropped 1 sentence with numbers or names not found in the article: 47%."
+    article = Article(title="Market", paragraphs=(ARTICLE,))
+    draft = _Draft(("Trade should recover by 2026, Roddie Smith said.",), (removed, "Another note."))
+
+    summary = summarize_article(article, SummarySpec(paragraphs=1), draft)
+
+    assert summary.grounding == Grounding(found=("2026", "Roddie Smith"), missing=(), removed=(removed,))
