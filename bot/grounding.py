@@ -221,92 +221,14 @@ def _drop_list_markers(text: str) -> str:
 # --- names ---------------------------------------------------------------------------------------
 
 _TOKEN = re.compile(r"[^\W\d_]+(?:['.][^\W\d_]+)*\.?", re.UNICODE)
-_PARTICLES = frozenset(
-    [
-        "de",
-        "la",
-        "le",
-        "da",
-        "di",
-        "del",
-        "della",
-        "der",
-        "den",
-        "van",
-        "von",
-        "du",
-        "des",
-        "dos",
-        "das",
-        "bin",
-        "ibn",
-        "al",
-        "el",
-        "ter",
-        "y",
-        "st",
-    ]
-)
+_PARTICLES_TEXT = "de la le da di del della der den van von du des dos das bin ibn al el ter y st"
+_PARTICLES = frozenset(_PARTICLES_TEXT.split())
 _CONNECTORS = frozenset(["of", "and", "&"])  # inside a name ("Office of Fair Trading"), checked apart
-_TITLES = frozenset(
-    [
-        "mr",
-        "mrs",
-        "ms",
-        "miss",
-        "dr",
-        "prof",
-        "sir",
-        "dame",
-        "lord",
-        "lady",
-        "rev",
-        "st",
-        "mt",
-        "jr",
-        "sr",
-        "i",
-        "ii",
-        "iii",
-        "iv",
-        "jnr",
-        "snr",
-    ]
-)
-_DESIGNATORS = frozenset(
-    [
-        "united",
-        "city",
-        "town",
-        "county",
-        "rovers",
-        "wanderers",
-        "athletic",
-        "albion",
-        "fc",
-        "afc",
-        "club",
-        "inc",
-        "ltd",
-        "llc",
-        "plc",
-        "corp",
-        "corporation",
-        "company",
-        "co",
-        "group",
-        "holdings",
-        "party",
-        "university",
-        "college",
-        "hospital",
-        "council",
-        "government",
-        "airport",
-        "jr",
-        "sr",
-    ]
-)
+_TITLES_TEXT = "mr mrs ms miss dr prof sir dame lord lady rev st mt jr sr i ii iii iv jnr snr"
+_TITLES = frozenset(_TITLES_TEXT.split())
+_DESIGNATORS_TEXT = """united city town county rovers wanderers athletic albion fc afc club inc ltd llc plc corp
+corporation company co group holdings party university college hospital council government airport jr sr"""
+_DESIGNATORS = frozenset(_DESIGNATORS_TEXT.split())
 _DEMONYM_ENDINGS = ("an", "ian", "ean", "ish", "ese", "i", "ic", "ch", "ss", "ine", "man", "men")
 _NATIONS = {
     "irish": "ireland", "welsh": "wales", "scots": "scotland", "scottish": "scotland", "british": "britain",
@@ -413,7 +335,6 @@ class Grounder:
         self.sequence = keys
         self.capitalized = {k for t, k in zip(tokens, keys, strict=True) if t[0].isupper()}
         self.acronyms = {t.rstrip(".").replace(".", "").lower() for t in set(tokens) if _is_acronym(t)}
-        self.count = len(self.values) + len(self.capitalized)
 
     # -- the public questions --
 
