@@ -273,11 +273,12 @@ class _Word:
     end: int
     capital: bool
     opener: bool  # first word of a sentence, heading or list item
+    heading: bool = False  # inside a markdown heading or bold label: title case on purpose
 
 
-# Markdown headings and bold labels ("## Key Points", "**Bottom Line:**") are title case on purpose:
-# every word there opens something, as a sentence's first word does. Read from the marks alone (not
-# from line starts), so a sentence checked alone and the same sentence inside its paragraph agree.
+# Markdown headings and bold labels ("## Key Takeaways", "**Bottom Line:**") are title case on purpose
+# and name what follows, where any name is checked: their words are not checked as names. Read from the
+# marks alone (not from line starts), so a sentence checked alone and inside its paragraph agree.
 _HEADING = re.compile(r"#{1,6}[ \t]+[^\n.!?:#]*|\*\*[^*\n]{1,80}\*\*")
 
 
@@ -293,8 +294,8 @@ def _words(text: str) -> list[_Word]:
         key = _key(raw)
         before = text[max(0, match.start() - _WEAK_BEFORE) : match.start()]
         opener = match.start() == 0 or bool(_OPENS_SENTENCE.search(before))
-        opener = opener or any(start <= match.start() < end for start, end in headings)
-        words.append(_Word(raw, key, match.start(), match.end(), raw[0].isupper(), opener))
+        heading = any(start <= match.start() < end for start, end in headings)
+        words.append(_Word(raw, key, match.start(), match.end(), raw[0].isupper(), opener or heading, heading))
     return words
 
 
@@ -448,6 +449,8 @@ class Grounder:
 
     def _checked(self, word: _Word) -> bool:
         if word.key in _TITLES or len(word.key.replace(".", "")) < 2:  # "J. K.", "U" of "U123": not names
+            return False
+        if word.heading:
             return False
         if word.key in _UNITS or word.key in _TENS:  # "Two men...": a number, checked as one
             return False

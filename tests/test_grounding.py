@@ -120,3 +120,8 @@ def test_an_ordinal_in_the_article_grounds_its_number():
 
 def test_a_single_letter_is_not_a_name():
     assert Grounder("The meeting was called.").missing("<@U123> called the meeting.") == []
+
+
+def test_words_of_a_markdown_heading_or_bold_label_are_not_names():
+    summary = "## Key Takeaways\n**Market Reaction:** West Ham beat Stoke."
+    assert missing(summary) == []
