@@ -311,7 +311,7 @@ class Grounder:
     """The facts of one article, built once and asked about many summaries or sentences."""
 
     def __init__(self, source_text: str) -> None:
-        text = _drop_list_markers(plain(source_text))
+        text = plain(source_text)  # list markers are dropped by mentions(), once
         self.values: dict[float, set[str | None]] = {}
         self.pairs: set[tuple[float, float]] = set()
         for mention in mentions(text):
