@@ -86,6 +86,10 @@ def test_a_demonym_matches_its_country():
     assert missing("The Canadian singer founded the band.") == []
 
 
+def test_a_one_word_demonym_the_article_lacks_is_reported():
+    assert Grounder("The singer founded the band.").missing("The Canadian singer founded the band.") == ["Canadian"]
+
+
 def test_a_demonym_the_article_never_supports_is_reported():
     assert missing("The Peruvian singer founded the band.") == ["Peruvian"]
 
