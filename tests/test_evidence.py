@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import re
+
 from bot.evidence import align
 from bot.extract import Article
 from bot.pipeline import summarize_article
@@ -98,6 +100,13 @@ def test_the_show_evidence_button_opens_a_modal_quoting_the_article_for_each_sen
     assert modal["type"] == "modal" and len(modal["blocks"]) <= 100 and texts
     assert all(text[0].isdigit() for text in texts)  # "1. <summary sentence>"
     assert sum(quote.startswith("\u2713 Article:") for quote in quotes) == len(texts)  # extractive: all supported
+
+
+def test_a_posted_summary_says_how_many_numbers_and_names_were_found_in_the_article(slack_app, slack_api, web_site):
+    message = summarized_message(slack_app, slack_api, web_site)
+
+    lines = [e["text"] for b in message["blocks"] if b["type"] == "context" for e in b["elements"]]
+    assert any(re.fullmatch(r"\u2713 \d+ numbers and names found in the article", line) for line in lines)
 
 
 def test_a_button_whose_summary_is_not_stored_says_so_in_the_modal(slack_app, slack_api, web_site):
