@@ -143,8 +143,8 @@ class Worker:
         delivery.working(request)
         try:
             summary = summarize_source(request.url, request.spec, self.summarizer, self.settings, cache=self.cache)
+            self.store.save_evidence(request.key, request.team_id, request.url, evidence_record(summary))
             self.store.record_usage(request, summary.backend, summary.model, summary.usage, self._cost(summary))
-            self.store.save_evidence(request.key, evidence_record(summary))  # for the "Show evidence" button
             delivery.summary(request, summary)
         except BotError as exc:
             if exc.transient and not last_try:

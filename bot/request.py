@@ -44,5 +44,4 @@ class SummaryRequest:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> SummaryRequest:
-        known = {name: value for name, value in data.items() if name in cls.__dataclass_fields__}  # not "evidence"
-        return cls(**{**known, "spec": SummarySpec(**data["spec"])})
+        return cls(**{**data, "spec": SummarySpec(**data["spec"])})

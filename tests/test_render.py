@@ -29,7 +29,8 @@ from bot.render import (
     render_usage,
 )
 from bot.spec import SummarySpec
-from bot.summarizers.base import Grounding, Summary
+from bot.summarizers import Grounding
+from bot.summarizers.base import Summary
 
 INJECTIONS = ["<!channel>", "<!here>", "<@U123>", "<#C123>", "<https://evil.example|docs>", "<!subteam^S1>"]
 EMPHASIS = "*bold* _it_ ~strike~ `code` ```block``` :smile: &amp;"
