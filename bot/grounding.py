@@ -103,7 +103,10 @@ _HEDGE_RANGES = {
 }  # fmt: skip
 # "world number one", "number eight Billy Vunipola": a rank or position, not a count
 _RANK = re.compile(r"\b(?:number|no\.)\s+$", re.IGNORECASE)
-_LIST_MARKER = re.compile(r"(?m)^[ \t>*_#-]*\(?\d{1,2}[.)](?=\s)")
+# "1." "2)" "(3)" opening a line or a sentence: a list marker. A sentence's start counts as well as a
+# line's, so a list item checked alone and the same item inside its paragraph read alike.
+_LIST_MARKER = re.compile(r"\(?\d{1,2}[.)](?=\s)")
+_BEFORE_MARKER = re.compile(r"(?:\n[ \t>*_#-]*|[.!?\u2026:;]['\")\]*_]*\s+[>*_#-]*\s*)$")
 _SPORT = re.compile(
     r"\b(?:goals?|scored|scores|scoring|tries|try|points|wickets|runs|sets?|strike|penalty|won|beat)\b", re.I
 )
@@ -215,7 +218,12 @@ def mentions(text: str) -> list[_Mention]:
 
 
 def _drop_list_markers(text: str) -> str:
-    return _LIST_MARKER.sub(lambda m: " " * len(m.group(0)), text)
+    def blank(match: re.Match[str]) -> str:
+        start = match.start()
+        opens = not text[:start].strip(" \t>*_#-") or _BEFORE_MARKER.search(text[max(0, start - 12) : start])
+        return " " * len(match.group(0)) if opens else match.group(0)
+
+    return _LIST_MARKER.sub(blank, text)
 
 
 # --- names ---------------------------------------------------------------------------------------
@@ -236,7 +244,7 @@ _NATIONS = {
     "spanish": "spain", "danish": "denmark", "swedish": "sweden", "finnish": "finland", "polish": "poland",
     "turkish": "turkey", "thai": "thailand", "filipino": "philippines", "norwegian": "norway", "peruvian": "peru",
 }  # fmt: skip
-_OPENS_SENTENCE = re.compile(r"(?:^|[.!?:;\u2026]['\")\]*_]*\s+|\n\s*|[\"'(\[*_#>•-]\s*)$")
+_OPENS_SENTENCE = re.compile(r"(?:^|[.!?:;\u2026]['\")\]*_]*\s+|\n\s*|[\"'(\[*_#>•-]\s*|\b\d{1,2}\)\s+)$")
 _WEAK_BEFORE = 12  # characters looked back to decide that a word opens a sentence, heading or item
 
 

@@ -129,3 +129,7 @@ def test_a_single_letter_is_not_a_name():
 def test_words_of_a_markdown_heading_or_bold_label_are_not_names():
     summary = "## Key Takeaways\n**Market Reaction:** West Ham beat Stoke."
     assert missing(summary) == []
+
+
+def test_a_list_marker_inside_a_paragraph_is_not_a_number():
+    assert missing("Tickets were cheap. 2) The club won. 3. West Ham beat Stoke.") == []
