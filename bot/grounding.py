@@ -106,7 +106,7 @@ _RANK = re.compile(r"\b(?:number|no\.)\s+$", re.IGNORECASE)
 # "1." "2)" "(3)" opening a line or a sentence: a list marker. A sentence's start counts as well as a
 # line's, so a list item checked alone and the same item inside its paragraph read alike.
 _LIST_MARKER = re.compile(r"\(?\d{1,2}[.)](?=\s)")
-_BEFORE_MARKER = re.compile(r"(?:\n[ \t>*_#-]*|[.!?\u2026:;]['\")\]*_]*\s+[>*_#-]*\s*)$")
+_BEFORE_MARKER = re.compile(r"(?:\n[ \t>*_#-]*|[.!?\u2026]['\")\]*_]*\s+[>*_#-]*\s*)$")  # not "AGE: 27."
 _SPORT = re.compile(
     r"\b(?:goals?|scored|scores|scoring|tries|try|points|wickets|runs|sets?|strike|penalty|won|beat)\b", re.I
 )
