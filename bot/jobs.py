@@ -21,7 +21,6 @@ from huey.consumer import Consumer
 from bot.config import Settings
 from bot.deliver import Delivery
 from bot.errors import BotError, DeliveryError
-from bot.evidence import evidence_record
 from bot.pipeline import summarize_source
 from bot.request import SummaryRequest
 from bot.store import Claim, Status, Store, now
@@ -143,7 +142,6 @@ class Worker:
         delivery.working(request)
         try:
             summary = summarize_source(request.url, request.spec, self.summarizer, self.settings, cache=self.cache)
-            self.store.save_evidence(request.key, request.team_id, request.url, evidence_record(summary))
             self.store.record_usage(request, summary.backend, summary.model, summary.usage, self._cost(summary))
             delivery.summary(request, summary)
         except BotError as exc:
