@@ -41,11 +41,11 @@ from bot.spec import SummarySpec
 from bot.store import Store, now
 from bot.summarizers import make_summarizer
 from bot.supervise import Supervisor
-from handlers import commands, home, mentions, messages, reactions, seen, settings, shortcuts
+from handlers import commands, evidence, home, mentions, messages, reactions, seen, settings, shortcuts
 
 log = logging.getLogger(__name__)
 
-DOORS = (messages, reactions, commands, mentions, shortcuts, home, settings)
+DOORS = (messages, reactions, commands, mentions, shortcuts, home, settings, evidence)
 
 MAX_BODY_BYTES = 1_000_000  # Slack's requests are a few KB; a big view submission stays far below this
 # Bolt takes a signed request whose timestamp is within 5 minutes of its clock, either way: from the

@@ -9,13 +9,16 @@ import argparse
 import json
 import logging
 import sys
+from dataclasses import asdict
 
 from pydantic import ValidationError
 
 from bot import __version__, logs
 from bot.config import Settings, settings_problems
 from bot.errors import BotError
+from bot.evidence import evidence_record
 from bot.pipeline import summarize_source
+from bot.render import grounding_line
 from bot.spec import SummarySpec
 from bot.summarizers import Summary, make_summarizer
 
@@ -41,6 +44,9 @@ def build_parser() -> argparse.ArgumentParser:
     summarize.add_argument("--language", help="write the summary in this language (default: the article's)")
     summarize.add_argument("--backend", choices=["auto", "openai", "extractive"], default=None)
     summarize.add_argument("--format", choices=["text", "json"], default="text")
+    summarize.add_argument(
+        "--evidence", action="store_true", help="show the article sentences that support each summary sentence"
+    )
     summarize.add_argument("-v", "--verbose", action="store_true", help="debug logs and tracebacks")
     summarize.set_defaults(handler=cmd_summarize)
 
@@ -91,21 +97,39 @@ def cmd_summarize(args: argparse.Namespace, settings: Settings) -> int:
         (lambda message: print(f"... {message}", file=sys.stderr)) if sys.stderr.isatty() or args.verbose else None
     )
     summary = summarize_source(args.source, spec_from(args, settings), summarizer, settings, progress=progress)
-    print(format_json(summary) if args.format == "json" else format_text(summary))
+    evidence = evidence_record(summary) if args.evidence else None
+    print(format_json(summary, evidence) if args.format == "json" else format_text(summary, evidence))
     if args.format == "text":
+        if summary.grounding:
+            print(grounding_line(summary.grounding), file=sys.stderr)
         for warning in summary.warnings:
             print(f"warning: {warning}", file=sys.stderr)
     return 0
 
 
-def format_text(summary: Summary) -> str:
+def format_text(summary: Summary, evidence: dict | None = None) -> str:
     article = summary.article
     source = article.url or ""  # what was fetched: a page may claim any canonical URL
     header = [article.title or "(untitled)", source]
-    return "\n".join(line for line in header if line) + "\n\n" + "\n\n".join(summary.paragraphs)
+    text = "\n".join(line for line in header if line) + "\n\n" + "\n\n".join(summary.paragraphs)
+    return text + ("\n\n" + format_evidence(evidence) if evidence else "")
 
 
-def format_json(summary: Summary) -> str:
+def format_evidence(evidence: dict) -> str:
+    """Each summary sentence, then its supporting quotes ("> ") or why it is unsupported ("! ")."""
+    lines = ["Evidence (each summary sentence, then the article sentences that support it):"]
+    for number, item in enumerate(evidence["sentences"], 1):
+        lines.append(f"\n{number}. {item['sentence']}")
+        if item["supported"]:
+            lines += [f"   > {quote}" for quote in item["quotes"]]
+        else:
+            missing = f" (not found: {', '.join(item['missing'])})" if item["missing"] else ""
+            lines.append(f"   ! not supported by the article{missing}")
+            lines += [f"   ? nearest: {quote}" for quote in item["quotes"][:1]]
+    return "\n".join(lines)
+
+
+def format_json(summary: Summary, evidence: dict | None = None) -> str:
     article = summary.article
     return json.dumps(
         {
@@ -127,7 +151,9 @@ def format_json(summary: Summary) -> str:
                 "prompt_tokens": summary.usage.prompt_tokens,
                 "completion_tokens": summary.usage.completion_tokens,
             },
-        },
+            "grounding": asdict(summary.grounding) if summary.grounding else None,
+        }
+        | ({"evidence": evidence["sentences"]} if evidence else {}),
         ensure_ascii=False,
         indent=2,
     )

@@ -33,6 +33,7 @@ from slack_sdk.webhook import WebhookClient
 
 from bot import metrics
 from bot.errors import DeliveryError
+from bot.evidence import evidence_record
 from bot.render import SlackMessage, message_text, mrkdwn_link, render_failure, render_summary
 from bot.request import SummaryRequest
 from bot.store import Status, Store
@@ -101,7 +102,9 @@ class Delivery:
     # Replies.
 
     def summary(self, request: SummaryRequest, summary: Summary) -> None:
-        self._post_all(request, render_summary(summary))
+        """Post the summary, having first kept the evidence its "Show evidence" button opens."""
+        self.store.save_evidence(request.key, request.team_id, request.url, evidence_record(summary))
+        self._post_all(request, render_summary(summary, evidence_key=request.key))
 
     def failure(self, request: SummaryRequest, reason: str) -> None:
         self._post_all(request, [render_failure(reason, request.url)])

@@ -25,6 +25,7 @@ from bot.extract import Article, extract
 from bot.fetch import Page, fetch
 from bot.spec import SummarySpec
 from bot.summarizers import Summarizer, Summary
+from bot.summarizers.base import Grounding
 
 if TYPE_CHECKING:
     from bot.cache import SummaryCache
@@ -98,13 +99,21 @@ def summarize_article(
     key = cache and cache.key(article, spec, summarizer.name, summarizer.model)
     if cache and (cached := cache.get(key)):
         say("Found in the cache")
-        return cached
+        return with_grounding(cached)
     fitted, warnings = spec_rules.fit(spec, article.text)
     say(f"Summarizing {article.word_count} words with {summarizer.name} (at most {fitted.max_words} words)")
     with metrics.stage("summarize"):
         summary = summarizer.summarize(article, fitted)
     if warnings:
         summary = replace(summary, warnings=tuple(warnings) + tuple(summary.warnings))
+    summary = with_grounding(summary)
     if cache:
         cache.put(key, summary)
     return summary
+
+
+def with_grounding(summary: Summary) -> Summary:
+    """The summary with what its check saw, so each reply can say it (a few ms; cached ones too)."""
+    result = spec_rules.check(summary.paragraphs, summary.article.text, summary.spec)
+    removed = tuple(w for w in summary.warnings if w.startswith(spec_rules.DROPPED))
+    return replace(summary, grounding=Grounding(result.grounded, result.ungrounded, removed))

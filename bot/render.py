@@ -25,7 +25,7 @@ from urllib.parse import quote, urlsplit
 
 from bot.sentences import split_sentences
 from bot.spec import SummarySpec
-from bot.summarizers.base import Summary
+from bot.summarizers.base import Grounding, Summary
 
 MAX_SECTION_CHARS = 3000
 MAX_HEADER_CHARS = 150
@@ -35,6 +35,9 @@ DEFAULT_MAX_CHARS = 10_000  # block text per message
 MIN_MAX_CHARS = 2000  # room for the title, source link and context line together
 WORDS_PER_MINUTE = 238
 MAX_LINK_TARGET = 800  # a longer source URL is not linked (the context line still names the site)
+MAX_VIEW_BLOCKS = 100  # a modal's blocks (Block Kit reference: views)
+MAX_VIEW_TITLE = 24
+SHOW_EVIDENCE = "show_evidence"  # the button's action_id (handlers/evidence.py)
 
 # "@here" and friends are plain text unless a poster asks Slack to parse them (parse=full,
 # link_names); a word joiner after the "@" keeps them plain whatever the poster asks.
@@ -88,8 +91,11 @@ def _link_target(url: str) -> str:
     return quote(url, safe="!#$%&'()*+,/:;=?@[]~").replace("&", "&amp;")
 
 
-def render_summary(summary: Summary, *, max_chars: int = DEFAULT_MAX_CHARS) -> list[SlackMessage]:
-    """The summary as few messages as fit: title, source line, one section per paragraph, warnings.
+def render_summary(
+    summary: Summary, *, max_chars: int = DEFAULT_MAX_CHARS, evidence_key: str | None = None
+) -> list[SlackMessage]:
+    """The summary as few messages as fit: title, source line, one section per paragraph, what the
+    grounding check saw, warnings, and (given ``evidence_key``, the request's key) a "Show evidence" button.
 
     ``max_chars`` bounds the block text of each message; after Slack answers ``msg_too_long`` or
     ``msg_blocks_too_long``, render again with a smaller value to re-pack the rest.
@@ -102,10 +108,79 @@ def render_summary(summary: Summary, *, max_chars: int = DEFAULT_MAX_CHARS) -> l
     for paragraph in summary.paragraphs:
         for chunk in fit_text(paragraph, section_limit):
             parts.append(_paragraph(chunk))
-    if summary.warnings:
-        warnings = " · ".join(" ".join(w.split()) for w in summary.warnings)
+    grounding = summary.grounding
+    if grounding is not None:
+        parts.append(_Part(_context(clip_raw(grounding_line(grounding), MAX_SECTION_CHARS))))
+    shown = [w for w in summary.warnings if not grounding or w not in grounding.removed]  # said by the line above
+    if shown:
+        warnings = " · ".join(" ".join(w.split()) for w in shown)
         parts.append(_Part(_context("\u2139\ufe0f " + clip_raw(warnings, MAX_SECTION_CHARS - 3))))
+    if evidence_key:
+        parts.append(_Part(_evidence_button(evidence_key)))
     return [_message(group, title, max_chars) for group in _pack(parts, max_chars)]
+
+
+def grounding_line(grounding: Grounding) -> str:
+    """What was checked, in a reader's words: "14 numbers and names found in the article", plus what
+    repair removed and why, or what is still missing."""
+    count = len(grounding.found)
+    if count:
+        line = f"\u2713 {count} {'number or name' if count == 1 else 'numbers and names'} found in the article"
+    else:
+        line = "\u2713 no numbers or names to check against the article"
+    if grounding.missing:
+        line += f"; not found in the article: {', '.join(grounding.missing)}"
+    for removed in grounding.removed:
+        line += " · " + " ".join(removed.split())
+    return line
+
+
+def _evidence_button(key: str) -> dict:
+    button = {"type": "button", "action_id": SHOW_EVIDENCE, "text": _plain("Show evidence"), "value": key}
+    return {"type": "actions", "block_id": "evidence", "elements": [button]}
+
+
+def render_evidence(record: dict) -> dict:
+    """The "Show evidence" modal: each summary sentence, then its supporting quote or a mark that the
+    article does not support it. Within Block Kit's limits (100 blocks, 3000 characters a text, a
+    24-character title); every piece from the article or model stays in plain_text."""
+    blocks: list[dict] = [_context(clip_raw(grounding_line(Grounding(**_tuples(record.get("grounding")))), 3000))]
+    sentences = record.get("sentences") or []
+    room = (MAX_VIEW_BLOCKS - len(blocks) - 1) // 3  # three blocks a sentence, one for "n more"
+    for number, item in enumerate(sentences[:room], 1):
+        blocks.append({"type": "section", "text": _plain(clip_raw(f"{number}. {item['sentence']}", 3000))})
+        if item.get("supported"):
+            quote = " \u2026 ".join(item.get("quotes") or [])
+            blocks.append(_context(clip_raw(f"\u2713 Article: \u201c{quote}\u201d", 3000)))
+        else:
+            why = "not supported by any sentence of the article"
+            if item.get("missing"):
+                why += f" (not found: {', '.join(item['missing'])})"
+            nearest = (item.get("quotes") or [""])[0]
+            text = f"\u26a0\ufe0f {why}" + (f". Nearest: \u201c{nearest}\u201d" if nearest else "")
+            blocks.append(_context(clip_raw(text, 3000)))
+        blocks.append({"type": "divider"})
+    if len(sentences) > room:
+        more = len(sentences) - room
+        blocks.append(_context(f"{more} more sentences not shown (python -m bot summarize --evidence shows all)"))
+    return {
+        "type": "modal",
+        "callback_id": "summary_evidence",
+        "title": _plain(clip_raw("Evidence", MAX_VIEW_TITLE)),
+        "close": _plain("Close"),
+        "blocks": blocks[:MAX_VIEW_BLOCKS],
+    }
+
+
+def render_evidence_gone() -> dict:
+    """The modal when the evidence is no longer stored (the request expired or came from elsewhere)."""
+    text = "The evidence for this summary is no longer available. Ask for the summary again to see it."
+    return {"type": "modal", "title": _plain("Evidence"), "close": _plain("Close"),
+            "blocks": [{"type": "section", "text": _plain(text)}]}  # fmt: skip
+
+
+def _tuples(data: dict | None) -> dict:
+    return {key: tuple(value) for key, value in (data or {}).items() if key in ("found", "missing", "removed")}
 
 
 def render_failure(message: str, url: str | None = None) -> SlackMessage:
@@ -231,6 +306,8 @@ class _Part:
 
     @property
     def chars(self) -> int:
+        if self.block.get("type") == "actions":
+            return 0
         text = self.block.get("text")
         if isinstance(text, dict):
             return len(text["text"])

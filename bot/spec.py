@@ -4,10 +4,9 @@
     result = check(paragraphs, article.text, spec)      # result.problems: plain words for a model
     paragraphs, done = repair(paragraphs, article.text, spec)
 
-"Grounded" follows the shared bench's evaluator, so what we check is what we are scored on: numbers
-(currency sign and % kept, "15 per cent" is "15%", a spelled-out "eight" in the source grounds "8")
-must match a number of the source exactly; capitalized multi-word names must occur in the source,
-ignoring case (a sentence-initial capitalized word may be dropped: "Despite Roddie Smith").
+"Grounded" is decided by :mod:`bot.grounding`: every number and name of the summary must be in the
+article, matched as a careful reader matches them (values, not spellings; names word by word, with the
+article's own variants and abbreviations). Its rules and why are in that module's docstring.
 """
 
 from __future__ import annotations
@@ -18,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from itertools import accumulate
 
+from bot.grounding import Grounder
 from bot.sentences import count_words, split_sentences
 
 
@@ -67,6 +67,7 @@ class CheckResult:
     words: int
     ungrounded: tuple[str, ...]  # numbers and names in the summary that the source does not hold
     problems: tuple[str, ...]  # plain-words descriptions, fit to send back to a model
+    grounded: tuple[str, ...] = ()  # numbers and names in the summary that the source holds
 
     @property
     def ok(self) -> bool:
@@ -77,7 +78,9 @@ def check(paragraphs: Sequence[str], source_text: str, spec: SummarySpec) -> Che
     """Paragraph count, word count and grounding of a summary against its (fitted) spec."""
     paras = normalize_paragraphs(paragraphs)
     words = sum(count_words(p) for p in paras)
-    ungrounded = tuple(dict.fromkeys(Grounder(source_text).missing("\n\n".join(paras))))
+    facts = Grounder(source_text).facts("\n\n".join(paras))
+    ungrounded = tuple(dict.fromkeys(fact.text for fact in facts if not fact.grounded))
+    grounded = tuple(dict.fromkeys(fact.text for fact in facts if fact.grounded))
     problems = []
     if len(paras) != spec.paragraphs:
         problems.append(f"The summary has {len(paras)} paragraphs; it must have exactly {spec.paragraphs}.")
@@ -85,7 +88,7 @@ def check(paragraphs: Sequence[str], source_text: str, spec: SummarySpec) -> Che
         problems.append(f"It has {words:,} words; the limit is {spec.max_words:,}.")
     if ungrounded:
         problems.append(f"These numbers or names do not appear in the article: {', '.join(ungrounded)}.")
-    return CheckResult(len(paras), words, ungrounded, tuple(problems))
+    return CheckResult(len(paras), words, ungrounded, tuple(problems), grounded)
 
 
 def repair(paragraphs: Sequence[str], source_text: str, spec: SummarySpec) -> tuple[list[str], list[str]]:
@@ -107,6 +110,7 @@ def repair(paragraphs: Sequence[str], source_text: str, spec: SummarySpec) -> tu
     return [" ".join(run) for run in runs], warnings
 
 
+DROPPED = "Dropped "  # how repair's warning about removed sentences opens (the Summary's ``grounding.removed``)
 _BLANK_LINE = re.compile(r"\n\s*\n")
 
 
@@ -134,7 +138,7 @@ def _drop_ungrounded(runs: list[list[str]], grounder: Grounder, warnings: list[s
     if dropped:
         noun = "sentence" if dropped == 1 else "sentences"
         facts = ", ".join(dict.fromkeys(missing))
-        warnings.append(f"Dropped {dropped} {noun} with numbers or names not found in the article: {facts}.")
+        warnings.append(f"{DROPPED}{dropped} {noun} with numbers or names not found in the article: {facts}.")
     return kept
 
 
@@ -186,79 +190,3 @@ def _trim(runs: list[list[str]], budget: int, warnings: list[str]) -> list[list[
         noun = "sentence" if cut == 1 else "sentences"
         warnings.append(f"Cut {cut} {noun} to stay within {budget:,} words.")
     return runs
-
-
-# --- grounding: the shared evaluator's rules, restated ---------------------------------------------
-
-_QUOTES = str.maketrans(
-    {"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"', "\u00a0": " ", "\u2013": "-", "\u2014": "-"}
-)
-_NUMBER = re.compile(r"(?<![\w.,])([$£€]\s?)?(\d+(?:[.,]\d+)*)(\s?%|\s?per\s?cent\b|\s?percent\b)?", re.IGNORECASE)
-_SPELLED_TEXT = "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
-_SPELLED_TEXT += "fifteen sixteen seventeen eighteen nineteen twenty"
-_SPELLED = {word: str(i) for i, word in enumerate(_SPELLED_TEXT.split())}
-_TENS = ("thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety")
-_SPELLED |= {word: str(10 * i) for i, word in enumerate(_TENS, 3)}
-_SPELLED |= {"hundred": "100", "thousand": "1000", "dozen": "12"}
-_NAME_WORD = r"[A-Z][A-Za-z]*(?:-[A-Za-z]+|'[A-Z][A-Za-z]+)*"
-_NAME = re.compile(rf"\b{_NAME_WORD}(?:[ \t]+(?:of[ \t]+|de[ \t]+|van[ \t]+|von[ \t]+)?{_NAME_WORD})+")
-_BEFORE_SENTENCE = re.compile(r"(?:[.!?:;\u2026]['\")\]]*\s+|\n\s*|[\"'(\[]\s*)$")
-# capitalized words that start or end a match without being part of the name ("The", "Monday")
-_NOT_NAME_TEXT = """
-a an the and but or nor so yet for of in on at to by from with as into onto after before when while
-since until if then than though although because however meanwhile moreover also still he she it they
-we you i his her its their our my your this that these those there here what which who whom whose why
-how where all any both each every some many most no not one two three four five six such only just
-even mr mrs ms dr monday tuesday wednesday thursday friday saturday sunday
-"""
-_NOT_NAME = frozenset(_NOT_NAME_TEXT.split())
-
-
-def _plain(text: str) -> str:
-    return re.sub(r"[ \t\r\f\v]+", " ", text.translate(_QUOTES))
-
-
-def numbers_in(text: str) -> list[str]:
-    """Number tokens as the evaluator keys them: "$1,200", "15%", "3.5"."""
-    found = []
-    for currency, digits, percent in _NUMBER.findall(_plain(text)):
-        found.append(currency.strip() + digits.rstrip(".,") + ("%" if percent else ""))
-    return found
-
-
-def names_in(text: str) -> list[tuple[str, bool]]:
-    """Capitalized multi-word names, each with whether it starts a sentence."""
-    text = re.sub(r"'s\b", "'s;", _plain(text))  # "Chris Ramsey's QPR" is two names
-    names = []
-    for match in _NAME.finditer(text):
-        words = match.group(0).split()
-        initial = match.start() == 0 or bool(_BEFORE_SENTENCE.search(text[max(0, match.start() - 8) : match.start()]))
-        while words and words[0].lower() in _NOT_NAME:
-            words, initial = words[1:], False
-        while words and words[-1].lower() in _NOT_NAME:
-            words = words[:-1]
-        if len(words) >= 2:
-            names.append((" ".join(words), initial))
-    return names
-
-
-class Grounder:
-    """The facts of one source, built once and asked about many summaries or sentences."""
-
-    def __init__(self, source_text: str) -> None:
-        self.text = re.sub(r"\s+", " ", _plain(source_text)).lower()
-        self.numbers = set(numbers_in(source_text))
-        words = set(re.findall(r"\w+", self.text))  # the same test as a \bword\b search, once
-        self.numbers |= {digits for word, digits in _SPELLED.items() if word in words}
-
-    def missing(self, summary: str) -> list[str]:
-        """Numbers and names of ``summary`` that the source does not hold, in order of appearance."""
-        numbers = [n for n in numbers_in(summary) if n not in self.numbers]
-        return numbers + [name for name, initial in names_in(summary) if not self._has_name(name, initial)]
-
-    def _has_name(self, name: str, initial: bool) -> bool:
-        low = name.lower()
-        if low in self.text:
-            return True
-        rest = low.split(" ", 1)[1]  # "Despite Roddie Smith" is grounded by "Roddie Smith"
-        return initial and re.search(rf"(?<!\w){re.escape(rest)}(?!\w)", self.text) is not None

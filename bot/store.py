@@ -516,6 +516,19 @@ class Store:
         with self._session.begin() as session:
             session.merge(CacheRow(key=key, url=url, payload=payload, created_at=now()))
 
+    def save_evidence(self, request_key: str, team_id: str, url: str, evidence: dict) -> None:
+        """Keep what a summary's "Show evidence" modal shows, beside the cached summaries (and purged
+        with them), under a key no summary has."""
+        payload = {"team_id": team_id, "evidence": evidence}
+        with self._session.begin() as session:
+            session.merge(CacheRow(key=_evidence_key(request_key), url=url, payload=payload, created_at=now()))
+
+    def evidence(self, request_key: str, team_id: str) -> dict | None:
+        """The evidence stored for a request of this workspace, or None."""
+        with self._session() as session:
+            row = session.get(CacheRow, _evidence_key(request_key))
+            return row.payload["evidence"] if row is not None and row.payload.get("team_id") == team_id else None
+
     # -- usage --------------------------------------------------------------------------------
 
     def record_usage(self, request: SummaryRequest, backend: str, model: str | None, usage, cost_usd: float) -> None:
@@ -607,6 +620,10 @@ def _migration_lock(engine: Engine) -> Iterator[None]:
             yield
     else:
         yield
+
+
+def _evidence_key(request_key: str) -> str:
+    return "evidence:" + request_key[:55]  # the cache's keys are 64 characters at most
 
 
 def _aware(moment: datetime) -> datetime:

@@ -51,6 +51,27 @@ def test_json_format_carries_the_documented_fields(cli, web_site):
     assert data["word_count"] <= data["source_word_count"] / 2 + 1
 
 
+def test_the_grounding_check_is_reported_on_stderr_and_in_json(cli, web_site):
+    _, _, err = cli("summarize", web_site.url("/news/plain-article"))
+    _, out, _ = cli("summarize", web_site.url("/news/plain-article"), "--format", "json")
+    grounding = json.loads(out)["grounding"]
+    assert grounding["found"] and grounding["missing"] == [] and grounding["removed"] == []
+    assert f"\u2713 {len(grounding['found'])} numbers and names found in the article" in err
+
+
+def test_evidence_prints_each_summary_sentence_with_its_quotes(cli, web_site):
+    code, out, _ = cli("summarize", web_site.url("/news/plain-article"), "--evidence")
+    evidence = out.split("Evidence (each summary sentence, then the article sentences that support it):")[1]
+    assert code == 0 and evidence.count("\n   > ") >= evidence.count("\n1. ") > 0
+    assert "   ! not supported" not in evidence  # an extractive summary quotes the article itself
+
+
+def test_evidence_in_json_lists_each_sentence_with_its_quotes(cli, web_site):
+    _, out, _ = cli("summarize", web_site.url("/news/plain-article"), "--format", "json", "--evidence")
+    evidence = json.loads(out)["evidence"]
+    assert evidence and all(item["supported"] and item["quotes"] for item in evidence)
+
+
 def test_words_and_paragraphs_options_shape_the_summary(cli, web_site):
     _, out, _ = cli(
         "summarize", web_site.url("/news/long-article"), "--words", "300", "--paragraphs", "3", "--format", "json"

@@ -19,11 +19,13 @@ from bot.render import (
     message_text,
     mrkdwn_len,
     mrkdwn_link,
+    render_evidence,
     render_failure,
     render_summary,
     render_usage,
 )
 from bot.spec import SummarySpec
+from bot.summarizers import Grounding
 from bot.summarizers.base import Summary
 from tests.fixtures.slack_validator import check_calls
 
@@ -351,3 +353,52 @@ def test_the_fallback_text_never_overflows_when_the_next_paragraph_escapes_longe
     summary = make_summary(paragraphs=["<<<<<!here>mailto:a@b.c[[000000000000", "[00000&000000" * 114, "<"])
     for message in render_summary(summary, max_chars=2000):
         assert len(message.text) <= 2000
+
+
+# --- what the grounding check saw, and the evidence -------------------------------------------------
+
+
+def _texts(messages: list[SlackMessage]) -> list[str]:
+    return [e["text"] for m in messages for b in m.blocks if b["type"] == "context" for e in b["elements"]]
+
+
+def test_the_context_line_says_how_many_numbers_and_names_were_found_in_the_article(make_summary):
+    summary = make_summary(grounding=Grounding(found=tuple(f"fact {i}" for i in range(14))))
+    assert "\u2713 14 numbers and names found in the article" in _texts(render_summary(summary))
+
+
+def test_the_context_line_says_what_repair_removed_and_why(make_summary):
+    removed = "Dropped 1 sentence with numbers or names not found in the article: 47%."
+    summary = make_summary(warnings=(removed,), grounding=Grounding(found=("2026",), removed=(removed,)))
+    texts = _texts(render_summary(summary))
+    assert f"\u2713 1 number or name found in the article · {removed}" in texts
+    assert not any(text.startswith("\u2139") for text in texts)  # said once, not again among the warnings
+
+
+def test_a_summary_with_a_request_key_ends_with_a_show_evidence_button(make_summary):
+    last = render_summary(make_summary(), evidence_key="k" * 40)[-1].blocks[-1]
+    assert last["type"] == "actions"
+    (button,) = last["elements"]
+    assert (button["action_id"], button["value"]) == ("show_evidence", "k" * 40)
+    assert button["text"]["text"] == "Show evidence"
+
+
+def test_without_a_request_key_there_is_no_button(make_summary):
+    assert all(b["type"] != "actions" for m in render_summary(make_summary()) for b in m.blocks)
+
+
+def test_the_evidence_modal_stays_within_block_kit_limits_for_a_long_summary():
+    sentence = {"sentence": "x" * 5000, "quotes": ["q" * 5000], "coverage": 1.0, "missing": [], "supported": True}
+    modal = render_evidence({"grounding": {"found": ["a"]}, "sentences": [sentence] * 80})
+    assert len(modal["blocks"]) <= 100 and len(modal["title"]["text"]) <= 24
+    assert all(len(b["text"]["text"]) <= 3000 for b in modal["blocks"] if "text" in b)
+    assert all(len(e["text"]) <= 3000 for b in modal["blocks"] for e in b.get("elements", []))
+    assert modal["blocks"][-1]["elements"][0]["text"].startswith("48 more sentences not shown")
+
+
+def test_the_evidence_modal_marks_an_unsupported_sentence_and_what_was_missing():
+    item = {"sentence": "Zack sang.", "quotes": ["Ana sang."], "coverage": 0.3, "missing": ["Zack"], "supported": False}
+    modal = render_evidence({"grounding": {}, "sentences": [item]})
+    note = modal["blocks"][2]["elements"][0]
+    assert note["type"] == "plain_text"  # the article's and model's words are never parsed
+    assert note["text"].startswith("\u26a0\ufe0f not supported by any sentence of the article (not found: Zack)")

@@ -10,9 +10,9 @@ from collections.abc import Callable
 
 from bot.config import Settings
 from bot.errors import InputError
-from bot.summarizers.base import Summarizer, Summary, Usage
+from bot.summarizers.base import Grounding, Summarizer, Summary, Usage
 
-__all__ = ["Summarizer", "Summary", "Usage", "make_summarizer", "register"]
+__all__ = ["Grounding", "Summarizer", "Summary", "Usage", "make_summarizer", "register"]
 
 Factory = Callable[[Settings], Summarizer]
 _FACTORIES: dict[str, Factory] = {}

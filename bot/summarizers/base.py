@@ -24,6 +24,19 @@ class Usage:
 
 
 @dataclass(frozen=True)
+class Grounding:
+    """What the grounding check saw in the posted summary (see :mod:`bot.grounding`), for the reader.
+
+    ``found``: the summary's numbers and names that the article holds; ``missing``: those it does not
+    (none once repaired); ``removed``: what repair took out of a model's draft, and why, in plain words.
+    """
+
+    found: tuple[str, ...] = ()
+    missing: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Summary:
     article: Article
     paragraphs: tuple[str, ...]
@@ -32,6 +45,7 @@ class Summary:
     model: str | None = None
     warnings: tuple[str, ...] = field(default=())
     usage: Usage = field(default_factory=Usage)
+    grounding: Grounding | None = None  # what the check saw; filled in by bot.pipeline (None: not checked)
 
     @property
     def word_count(self) -> int:
