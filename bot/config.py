@@ -52,6 +52,7 @@ class Settings(BaseSettings):
     fetch_max_bytes: int = Field(5_000_000, ge=1024)
     fetch_max_redirects: int = Field(5, ge=0)
     fetch_allow_hosts: Annotated[list[str], NoDecode] = []
+    pdf_max_pages: int = Field(300, ge=1)  # a longer PDF is read up to here, with a warning
 
     # Storage and queue
     data_dir: Path = Path("./data")

@@ -18,10 +18,11 @@ from urllib.parse import urlsplit
 from bot import metrics
 from bot import spec as spec_rules
 from bot.config import Settings
-from bot.content import decode_body
-from bot.errors import InputError
+from bot.content import TEXT_TYPES, decode_body, friendly_name, media_type
+from bot.errors import InputError, TooLarge, UnsupportedContent
 from bot.extract import Article, extract
 from bot.fetch import Page, fetch
+from bot.pdf import PDF_TYPE, is_pdf, read_pdf
 from bot.spec import SummarySpec
 from bot.summarizers import Summarizer, Summary
 
@@ -30,13 +31,20 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-LOCAL_SUFFIXES = {".html": "text/html", ".htm": "text/html", ".xhtml": "application/xhtml+xml", ".txt": "text/plain"}
+LOCAL_SUFFIXES = {
+    ".html": "text/html",
+    ".htm": "text/html",
+    ".xhtml": "application/xhtml+xml",
+    ".txt": "text/plain",
+    ".md": "text/plain",
+    ".pdf": PDF_TYPE,
+}
 
 Progress = Callable[[str], None]
 
 
 def load_source(source: str, settings: Settings, session=None) -> Page:
-    """A URL is fetched safely; a local .html/.txt file or `-` (stdin) is read as is."""
+    """A URL is fetched safely; a local .html/.txt/.pdf file or `-` (stdin) is read as is."""
     if source == "-":
         return _page_from_bytes(sys.stdin.buffer.read(), "-", content_type=None)
     if urlsplit(source).scheme:
@@ -48,10 +56,12 @@ def load_source(source: str, settings: Settings, session=None) -> Page:
         except OSError as exc:
             raise InputError(f"Cannot read {source}: {exc.strerror or exc}.") from exc
         return _page_from_bytes(raw, str(path), content_type=LOCAL_SUFFIXES[path.suffix.lower()])
-    raise InputError(f"{source!r} is neither an http(s) URL nor a .html/.txt file (or - for stdin).")
+    raise InputError(f"{source!r} is neither an http(s) URL nor a .html/.txt/.pdf file (or - for stdin).")
 
 
 def _page_from_bytes(raw: bytes, name: str, content_type: str | None) -> Page:
+    if is_pdf(raw, content_type):
+        return Page(url=name, text="", content_type=PDF_TYPE, raw=raw)
     text, encoding = decode_body(raw, content_type)
     if content_type is None:
         content_type = "text/html" if text.lstrip()[:1] == "<" else "text/plain"
@@ -74,7 +84,43 @@ def summarize_source(
         page = load_source(source, settings, session=session)
     say("Extracting the article")
     with metrics.stage("extract"):
-        article = extract(page)
+        article = read_article(page, settings)
+    return summarize_article(article, spec, summarizer, cache=cache, progress=say)
+
+
+def read_article(page: Page, settings: Settings) -> Article:
+    """The article in a page of any type the app reads: HTML and text by bot.extract, PDF by bot.pdf."""
+    if page.content_type == PDF_TYPE:
+        return read_pdf(page.raw or b"", url=page.url, settings=settings)
+    return extract(page)
+
+
+def summarize_bytes(
+    raw: bytes,
+    content_type: str | None,
+    name: str,
+    spec: SummarySpec,
+    summarizer: Summarizer,
+    settings: Settings,
+    *,
+    cache: SummaryCache | None = None,
+    progress: Progress | None = None,
+) -> Summary:
+    """A document someone handed over as bytes (a file shared in Slack), within the same caps as a page.
+
+    ``content_type`` is what the sender declared; ``name`` the file name, whose suffix decides when the
+    type says nothing. PDF, HTML and plain text (.txt, .md) are read; anything else is refused in words.
+    """
+    if len(raw) > settings.fetch_max_bytes:
+        raise TooLarge(f"That file is too large to summarize (over {settings.fetch_max_bytes / 1_000_000:g} MB).")
+    declared = LOCAL_SUFFIXES.get(Path(name).suffix.lower()) or media_type(content_type)
+    if not is_pdf(raw, declared) and declared not in TEXT_TYPES:
+        what = friendly_name(declared or "application/octet-stream")
+        raise UnsupportedContent(f"That file is {what}; I can summarize PDF, text, Markdown and HTML files.")
+    say = progress or (lambda _message: None)
+    say("Extracting the article")
+    with metrics.stage("extract"):
+        article = read_article(_page_from_bytes(raw, name, declared), settings)
     return summarize_article(article, spec, summarizer, cache=cache, progress=say)
 
 
