@@ -48,6 +48,7 @@ _PAGE_NUMBER = re.compile(
     r"|^[ivxlcdm]{1,6}$",
     re.IGNORECASE,
 )
+_CONTENTS_ENTRY = re.compile(r"(?:\.\s?){5,}\s*\d+$")  # "3.2 Fundamentalgruppe . . . . . 47"
 _LEADING_OR_TRAILING_NUMBER = re.compile(r"^(\d{1,4})\s+\S|\S\s+(\d{1,4})$")
 _SENTENCE_ENDS = (".", "!", "?", ":", '."', ".\u201d")
 _PRIVATE_USE = re.compile("[\ue000-\uf8ff\U000f0000-\U0010ffff]")  # icon fonts' glyphs: no text
@@ -133,7 +134,8 @@ def _lines(text: str) -> list[str]:
 
 
 def _without_furniture(pages: list[list[str]]) -> list[list[str]]:
-    """Each page's lines less page numbers and the running heads and footers it shares with other pages."""
+    """Each page's lines less page numbers, table-of-contents entries and the running heads and footers
+    it shares with other pages."""
     edges = Counter()
     offsets = Counter()
     for index, lines in enumerate(pages):
@@ -154,7 +156,7 @@ def _without_furniture(pages: list[list[str]]) -> list[list[str]]:
         top = [i for i in range(min(EDGE_LINES, len(lines))) if furniture(lines[i], index)]
         bottom = [i for i in range(max(0, len(lines) - EDGE_LINES), len(lines)) if furniture(lines[i], index)]
         drop = set(top) | set(bottom)
-        cleaned.append([line for i, line in enumerate(lines) if i not in drop])
+        cleaned.append([line for i, line in enumerate(lines) if i not in drop and not _CONTENTS_ENTRY.search(line)])
     return cleaned
 
 
