@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from bot import metrics
+from bot import metrics, walls
 from bot import spec as spec_rules
 from bot.config import Settings
 from bot.content import TEXT_TYPES, decode_body, friendly_name, media_type
-from bot.errors import InputError, TooLarge, UnsupportedContent
+from bot.errors import InputError, NotAnArticle, Paywall, TooLarge, UnsupportedContent
 from bot.extract import Article, extract
 from bot.fetch import Page, fetch
 from bot.pdf import PDF_TYPE, is_pdf, read_pdf
@@ -92,7 +92,19 @@ def read_article(page: Page, settings: Settings) -> Article:
     """The article in a page of any type the app reads: HTML and text by bot.extract, PDF by bot.pdf."""
     if page.content_type == PDF_TYPE:
         return read_pdf(page.raw or b"", url=page.url, settings=settings)
-    return extract(page)
+    if not page.is_html:
+        return extract(page)
+    try:
+        article = extract(page)
+    except Paywall as exc:
+        raise Paywall(walls.SUBSCRIBERS) from exc
+    except NotAnArticle as exc:  # too little text: a wall, if one stands before it, is the reason to give
+        if wall := walls.find_wall(page.text):
+            raise wall from exc
+        raise
+    if article.word_count < walls.CHECK_BELOW_WORDS and (wall := walls.find_wall(page.text, article.text)):
+        raise wall
+    return article
 
 
 def summarize_bytes(
