@@ -94,6 +94,18 @@ def test_the_shortcut_on_a_message_with_a_file_summarizes_it(slack_app, slack_ap
     assert summary["thread_ts"] == payload["message"]["ts"]
 
 
+def test_a_mention_in_a_file_s_thread_summarizes_the_file(slack_app, slack_api):
+    ts, _ = upload(slack_api)
+    payload = event_payload("event_callback.app_mention.docs.json", text="<@U0442US8QGH> please", channel=CHANNEL,
+                            ts=slack_api.next_ts(), thread_ts=ts)
+
+    assert slack_app.send.event(payload).status_code == 200
+
+    wait_until_finished(slack_api, CHANNEL, ts)
+    (summary,) = summaries(slack_api)
+    assert summary["thread_ts"] == ts
+
+
 # --- one clear reason --------------------------------------------------------------------------------
 
 
