@@ -154,8 +154,9 @@ def summarize_article(
     say(f"Summarizing {article.word_count} words with {summarizer.name} (at most {fitted.max_words} words)")
     with metrics.stage("summarize"):
         summary = summarizer.summarize(article, fitted)
-    if warnings:
-        summary = replace(summary, warnings=tuple(warnings) + tuple(summary.warnings))
+    noted = tuple(article.warnings) + tuple(warnings)  # what reading the source found, then the budget rule
+    if noted:
+        summary = replace(summary, warnings=noted + tuple(summary.warnings))
     if cache:
         cache.put(key, summary)
     return summary

@@ -125,10 +125,22 @@ def test_the_language_is_detected(settings, german_script):
 # --- bounds -----------------------------------------------------------------------------------
 
 
-def test_only_pdf_max_pages_are_read_and_the_summary_says_so(settings):
+def test_only_pdf_max_pages_are_read(settings):
     article = read(GERMAN_SCRIPT, settings, pdf_max_pages=10)
     assert article.warnings == ("Only the first 10 of its 117 pages were read.",)
     assert "Deformationsretrakt" not in article.text  # page 50
+
+
+def test_reading_stops_at_the_deadline_with_the_pages_read_so_far(settings):
+    article = read(GERMAN_SCRIPT, settings, fetch_deadline=1.5)  # all 117 pages take several seconds
+    (warning,) = article.warnings
+    assert warning.startswith("Only the first ") and warning.endswith(" of its 117 pages were read.")
+
+
+def test_a_summary_of_a_pdf_cut_at_pdf_max_pages_says_so(web_site, settings, extractive):
+    capped = settings.model_copy(update={"pdf_max_pages": 10})
+    summary = summarize_source(web_site.url(f"/pdf/{GERMAN_SCRIPT}"), SummarySpec(), extractive, capped)
+    assert "Only the first 10 of its 117 pages were read." in summary.warnings
 
 
 def test_a_pdf_larger_than_the_size_cap_is_refused(web_site, settings, extractive):
