@@ -177,6 +177,17 @@ def test_encrypted_and_image_only_pdfs_exit_3_with_the_reason(cli, web_site, nam
     assert (code, out, err.strip()) == (3, "", f"error: {reason}")
 
 
+def test_a_pdf_locked_only_against_editing_is_read(settings):
+    """An owner password alone (printing, copying rules) leaves the text readable: such PDFs are common."""
+    import pypdf
+
+    writer = pypdf.PdfWriter(clone_from=io.BytesIO((PDF_DIR / GOOGLE_DOC).read_bytes()))
+    writer.encrypt(user_password="", owner_password="owner-secret", algorithm="AES-256")
+    locked = io.BytesIO()
+    writer.write(locked)
+    assert "better than" in read_pdf(locked.getvalue(), url=None, settings=settings).text
+
+
 def test_a_broken_pdf_exits_3_with_one_line(cli, web_site):
     code, _, err = cli("summarize", web_site.url("/binary/pdf"))
     assert code == 3 and err.strip() == "error: That PDF is damaged or not a PDF at all: its text could not be read."
