@@ -109,9 +109,10 @@ def fetch(url: str, settings: Settings, session: requests.Session | None = None)
     finally:
         if owned:
             session.close()
-    media = declared if declared in READABLE_TYPES else sniff_type(raw)
-    if media in DOCUMENT_TYPES:
-        return Page(final_url, "", media, response.status_code, requested_url=url, raw=raw)
+    document = declared if declared in DOCUMENT_TYPES else sniff_type(raw)
+    if document in DOCUMENT_TYPES:  # a PDF: read from its bytes (bot/pdf.py), not decoded as text
+        return Page(final_url, "", document, response.status_code, requested_url=url, raw=raw)
+    media = declared if declared in TEXT_TYPES else sniff_type(raw)
     if media not in TEXT_TYPES:
         raise UnsupportedContent(unsupported_message(media))
     text, encoding = decode_body(raw, header if declared in TEXT_TYPES else media)

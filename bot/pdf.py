@@ -96,7 +96,7 @@ def read_pdf(raw: bytes, *, url: str | None, settings: Settings) -> Article:
         title = lines.pop(0)  # the first heading: a short first line that is no sentence
     paragraphs = _paragraphs(lines)
     words = sum(count_words(p) for p in paragraphs)
-    if words < MIN_WORDS_PER_PAGE * len(pages) and words < MIN_WORDS:
+    if words < MIN_WORDS_PER_PAGE * len(pages):  # a few words a page: stamps and labels on pictures of pages
         raise Scanned("That is a scanned PDF with no text; OCR is not supported.")
     if words < MIN_WORDS:
         raise NotAnArticle(f"That PDF has only {words} words of text, too few to summarize.")
