@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import requests
+
 from bot.config import Settings
 from bot.slack_files import allowed_origins, file_id, sources
 from tests.fixtures.app import failures, summaries, wait_until_finished
@@ -170,6 +172,24 @@ def test_a_file_link_names_its_file_and_nothing_else_does():
     assert file_id("https://team.slack.com/files/U1/F0123ABC/report.pdf") == "F0123ABC"
     assert file_id("https://example.com/files/U1/F0123ABC/report.pdf") is None
     assert file_id("https://team.slack.com/archives/C1/p123") is None
+
+
+def test_a_file_object_cut_short_still_names_its_file():
+    """Slack Connect sends ``"file_access": "check_file_info"`` and no URLs: files.info tells the rest."""
+    (link,) = sources({"files": [{"id": "F0SHORT1", "file_access": "check_file_info", "filetype": "pdf"}]})
+    assert file_id(link) == "F0SHORT1"
+
+
+def test_the_fake_slack_serves_a_file_only_to_a_token_that_may_read_files(slack_api):
+    file = slack_api.add_file("notes.txt", NOTES.encode(), "text/plain", "text")
+    url = file["url_private_download"]
+
+    anonymous = requests.get(url, timeout=5)
+    with_token = requests.get(url, headers={"Authorization": f"Bearer {BOT_TOKEN}"}, timeout=5)
+
+    assert anonymous.headers["Content-Type"] == "text/html" and b"Sign in" in anonymous.content
+    assert with_token.content == NOTES.encode()
+    assert [download.served for download in slack_api.downloads] == [False, True]
 
 
 def test_files_come_only_from_files_slack_com_or_the_api_host():
