@@ -37,8 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"slack-summarizer {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    summarize = commands.add_parser("summarize", help="summarize a URL, a local .html/.txt file or - (stdin)")
-    summarize.add_argument("source", help="http(s) URL, path to a .html/.txt file, or - for stdin")
+    summarize = commands.add_parser("summarize", help="summarize a URL, a local .html/.txt/.pdf file or - (stdin)")
+    summarize.add_argument("source", help="http(s) URL, path to a .html/.txt/.md/.pdf file, or - for stdin")
     summarize.add_argument("--words", type=positive_int, help="at most this many words (default 2000)")
     summarize.add_argument("--paragraphs", type=positive_int, help="exactly this many paragraphs (default 6)")
     summarize.add_argument("--language", help="write the summary in this language (default: the article's)")

@@ -131,6 +131,7 @@ class Settings(BaseSettings):
     fetch_max_redirects: int = Field(5, ge=0)
     fetch_allow_hosts: Annotated[list[str], NoDecode] = []
     fetch_per_host: int = Field(2, ge=0)  # requests for one host run at once per worker process; 0 = no limit
+    pdf_max_pages: int = Field(300, ge=1)  # a longer PDF is read up to here, with a warning
 
     # Storage and queue
     data_dir: Path = Path("./data")

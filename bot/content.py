@@ -18,6 +18,8 @@ import charset_normalizer
 from bot.errors import TooLarge, UnsupportedContent
 
 TEXT_TYPES = ("text/html", "application/xhtml+xml", "text/plain")
+DOCUMENT_TYPES = ("application/pdf",)  # read from their bytes (bot/pdf.py), not decoded as text
+READABLE_TYPES = TEXT_TYPES + DOCUMENT_TYPES
 # Declared types that say nothing: the body is sniffed instead.
 UNINFORMATIVE_TYPES = ("application/octet-stream", "unknown/unknown", "binary/octet-stream")
 
@@ -103,10 +105,13 @@ def media_type(header: str | None) -> str | None:
 
 
 def unsupported_message(media: str) -> str:
-    """The words for a link to something that is not a web page, e.g. a PDF."""
-    family = media.split("/", 1)[0]
-    what = _FRIENDLY.get(media) or _FAMILIES.get(family) or "a file"
-    return f"That link points to {what} ({media}), not a web page."
+    """The words for a link to something that is not a web page, e.g. a ZIP archive."""
+    return f"That link points to {friendly_name(media)} ({media}), not a web page."
+
+
+def friendly_name(media: str) -> str:
+    """``"an image"`` for ``image/png``: what a person calls a file of this type."""
+    return _FRIENDLY.get(media) or _FAMILIES.get(media.split("/", 1)[0]) or "a file"
 
 
 def sniff_type(raw: bytes) -> str:

@@ -9,7 +9,8 @@
     │   ├── TooLarge
     │   └── UnsupportedContent
     ├── ExtractError              the page holds no article we can use         (CLI exit 3)
-    │   ├── Paywall
+    │   ├── Wall                  a login, cookie choice or JavaScript shell stands before the text
+    │   │   └── Paywall
     │   └── NotAnArticle
     ├── SummarizeError            the summarizer failed                        (CLI exit 4)
     └── DeliveryError             Slack refused or failed to take the reply
@@ -67,7 +68,11 @@ class ExtractError(BotError):
     exit_code = 3
 
 
-class Paywall(ExtractError):
+class Wall(ExtractError):
+    """The page shows a login, a cookie choice or an empty JavaScript shell instead of its text (bot/walls.py)."""
+
+
+class Paywall(Wall):
     pass
 
 

@@ -34,11 +34,14 @@ from requests_hardened import Config, HTTPSession
 from bot import __version__
 from bot.config import Settings
 from bot.content import (
+    DOCUMENT_TYPES,
+    READABLE_TYPES,
     TEXT_TYPES,
     UNINFORMATIVE_TYPES,
     body_type,
     decode_body,
     media_type,
+    sniff_type,
     too_large_message,
     unsupported_message,
 )
@@ -75,10 +78,11 @@ class Page:
 
     url: str  # final URL after redirects (or the file path / "-" for local input)
     text: str  # decoded body
-    content_type: str  # "text/html", "application/xhtml+xml" or "text/plain"
+    content_type: str  # "text/html", "application/xhtml+xml", "text/plain" or "application/pdf" (in ``raw``)
     status: int = 200
     encoding: str | None = None
     requested_url: str | None = None
+    raw: bytes | None = None  # the body itself, for a document read from its bytes (a PDF)
 
     @property
     def is_html(self) -> bool:
@@ -101,12 +105,15 @@ def fetch(url: str, settings: Settings, session: requests.Session | None = None)
             _check_status(response)
             header = response.headers.get("Content-Type")
             declared = media_type(header)
-            if declared and declared not in UNINFORMATIVE_TYPES and declared not in TEXT_TYPES:
+            if declared and declared not in UNINFORMATIVE_TYPES and declared not in READABLE_TYPES:
                 raise UnsupportedContent(unsupported_message(declared))
             raw = _read_body(response, settings.fetch_max_bytes, deadline)
     finally:
         if owned:
             session.close()
+    document = declared if declared in DOCUMENT_TYPES else sniff_type(raw)
+    if document in DOCUMENT_TYPES:  # a PDF: read from its bytes (bot/pdf.py), not decoded as text
+        return Page(final_url, "", document, response.status_code, requested_url=url, raw=raw)
     media = body_type(raw, header if declared in TEXT_TYPES else None)
     text, encoding = decode_body(raw, header if declared in TEXT_TYPES else media)
     return Page(final_url, text, media, response.status_code, encoding, requested_url=url)

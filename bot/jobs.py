@@ -25,11 +25,11 @@ from urllib.parse import urlsplit
 from huey import Huey, RedisHuey, SqliteHuey
 from huey.consumer import Consumer
 
-from bot import logs, metrics, retention
+from bot import logs, metrics, retention, slack_files
 from bot.config import Settings
 from bot.deliver import Delivery
 from bot.errors import BotError, DeliveryError, FetchTimeout
-from bot.pipeline import summarize_source
+from bot.pipeline import summarize_bytes, summarize_source
 from bot.request import SummaryRequest
 from bot.store import Claim, Lease, Status, Store, now
 from bot.summarizers import Summarizer, Summary
@@ -336,9 +336,7 @@ class Worker:
             return
         delivery.working(request)
         try:
-            summary = summarize_source(
-                request.url, request.spec, self.summarizer, self.settings, cache=self.cache, fetch_slot=self._fetching
-            )
+            summary = self._summarize(request, delivery)
             self.store.record_usage(request, summary.backend, summary.model, summary.usage, self._cost(summary))
             metrics.model_usage(summary, self._cost(summary))
             if not self.store.renew(lease, self.settings.job_lease):
@@ -372,6 +370,19 @@ class Worker:
     def _fetching(self, url: str) -> Iterator[None]:
         with self.slots.aside(), self.hosts.hold(url):
             yield
+
+    def _summarize(self, request: SummaryRequest, delivery: Delivery) -> Summary:
+        """A web link is fetched by the engine; a file shared in Slack is fetched here, with the token."""
+        if slack_files.is_file_link(request.url):
+            with metrics.stage("fetch"), self._fetching(request.url):
+                shared = slack_files.download(delivery.client, request.url, self.settings)
+            return summarize_bytes(
+                shared.data, shared.content_type, shared.name, request.spec, self.summarizer, self.settings,
+                cache=self.cache,
+            )
+        return summarize_source(
+            request.url, request.spec, self.summarizer, self.settings, cache=self.cache, fetch_slot=self._fetching
+        )
 
     def _cost(self, summary: Summary) -> float:
         if summary.backend != "openai":

@@ -41,6 +41,7 @@ BOT_SCOPES = [
     "mpim:history",
     "chat:write",
     "commands",
+    "files:read",  # files shared in Slack (bot/slack_files.py)
     "reactions:read",
     "reactions:write",
     "users:read",

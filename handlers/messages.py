@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING
 from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 
-from bot.links import find_links
 from bot.request import SummaryRequest
+from bot.slack_files import sources
 from handlers import seen
 from handlers.common import accept_links, authorization, is_bot, workspace
 
@@ -41,7 +41,8 @@ def register(app: App, ctx: AppContext) -> None:
             event_id=body.get("event_id"),
             auth=authorization(context),
         )
-        accept_links(ctx, client, find_links(event, limit=ctx.settings.max_links_per_message), template)
+        links = sources(event, limit=ctx.settings.max_links_per_message, readable_only=True)
+        accept_links(ctx, client, links, template)
 
 
 def is_human_post(event: dict, context: BoltContext) -> bool:

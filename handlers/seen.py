@@ -20,8 +20,8 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
 from bot.deliver import Delivery
 from bot.jobs import RetryAfter
-from bot.links import find_links
 from bot.request import SummaryRequest
+from bot.slack_files import sources
 from bot.store import SeenLinks
 from handlers.common import accept, accept_links, tell, usage
 
@@ -45,7 +45,7 @@ def remember(ctx: AppContext, team: str, event: dict) -> None:
     message = event.get("message") if event.get("subtype") == "message_changed" else event
     if not isinstance(message, dict) or not message.get("ts") or message.get("subtype") in NOT_REMEMBERED:
         return
-    links = find_links(message, limit=ctx.settings.max_links_per_message)
+    links = sources(message, limit=ctx.settings.max_links_per_message)  # web links and shared files
     seen = SeenLinks(ts=message["ts"], thread_ts=message.get("thread_ts"), links=links)
     ctx.store.remember_links(team, channel, seen, ctx.settings.seen_links_for)
 
@@ -76,7 +76,7 @@ def resolve(ctx: AppContext, request: SummaryRequest, delivery: Delivery) -> Non
     message = read_message(delivery.client, request.channel, ts)
     if message is not None:
         remember(ctx, request.team_id, message | {"channel": request.channel})
-    links = find_links(message, limit=ctx.settings.max_links_per_message) if message else []
+    links = sources(message, limit=ctx.settings.max_links_per_message) if message else []
     template = request
     if request.door == "reaction" and message:
         template = replace(request, thread_ts=message.get("thread_ts") or message["ts"])

@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
-from bot.links import find_links
 from bot.request import SummaryRequest
+from bot.slack_files import sources
 from handlers.common import accept_links, authorization, workspace
 
 if TYPE_CHECKING:
@@ -23,9 +23,9 @@ def register(app: App, ctx: AppContext) -> None:
         ack()
         message, channel = shortcut.get("message", {}), shortcut["channel"]["id"]
         team = workspace(context, shortcut)
-        urls = find_links(message, limit=ctx.settings.max_links_per_message)
+        urls = sources(message, limit=ctx.settings.max_links_per_message)
         if not urls:
-            respond(text="I couldn't find a web link in that message.", response_type="ephemeral")
+            respond(text="I couldn't find a web link or a file in that message.", response_type="ephemeral")
             return
         template = SummaryRequest(
             url="",

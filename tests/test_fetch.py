@@ -324,11 +324,15 @@ def test_html_xhtml_and_plain_text_are_accepted(web_site, settings: Settings, pa
     assert page.is_html == (content_type != "text/plain")
 
 
+@pytest.mark.parametrize("path", ["/binary/pdf", "/binary/pdf-unlabelled"])
+def test_a_pdf_comes_back_as_its_bytes(web_site, settings: Settings, path: str) -> None:
+    page = fetch(web_site.url(path), settings)
+    assert page.content_type == "application/pdf" and page.raw.startswith(b"%PDF-")
+
+
 @pytest.mark.parametrize(
     ("path", "message"),
     [
-        ("/binary/pdf", "That link points to a PDF (application/pdf), not a web page."),
-        ("/binary/pdf-unlabelled", "That link points to a PDF (application/pdf), not a web page."),
         ("/binary/png", "That link points to an image (image/png), not a web page."),
     ],
 )

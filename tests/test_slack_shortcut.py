@@ -31,6 +31,6 @@ def test_the_shortcut_on_a_message_without_a_link_says_so_privately(slack_app, s
     run_shortcut(slack_app, slack_api, "no links in here")
 
     (answer,) = slack_api.wait_for(lambda: slack_api.responses("shortcut"))
-    assert answer["text"] == "I couldn't find a web link in that message."
+    assert answer["text"] == "I couldn't find a web link or a file in that message."
     assert answer["response_type"] == "ephemeral"
     assert slack_api.posts() == []
