@@ -25,7 +25,8 @@ def refusal(html: str, settings) -> str:
 
 
 @pytest.mark.parametrize("page_id", wall_pages.WSJ_PAYWALLED)
-def test_real_wsj_paywalled_pages_are_named_as_for_subscribers(web_site, settings, page_id):
+def test_real_wsj_paywalled_pages_are_named_as_for_subscribers(web_site, settings, page_id, shared_dir):
+    """Two real pages of the extraction bench (in the team's shared folder; skipped without it)."""
     with pytest.raises(Wall) as caught:
         summarize_source(web_site.url(f"/article/{page_id}"), SummarySpec(), make_summarizer(settings), settings)
     assert caught.value.message == SUBSCRIBERS
