@@ -68,7 +68,7 @@ def make_huey(settings: Settings) -> Huey:
 
 
 class EmbeddedConsumer(Consumer):
-    """A huey consumer that runs inside another program (Socket Mode, gunicorn): that program owns signals."""
+    """A huey consumer that runs inside another program (Socket Mode, waitress): that program owns signals."""
 
     def _set_signal_handlers(self) -> None:
         pass
