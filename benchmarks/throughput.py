@@ -8,7 +8,7 @@ server answering every completion after ``--latency`` seconds, a one-article sit
 processes on the OpenAI backend:
 
     run      `python -m bot run`: Socket Mode, in-process queue workers, SQLite (the one-machine default)
-    serve    `python -m bot serve`: gunicorn (1 gthread worker) and the `worker` child it starts, SQLite
+    serve    `python -m bot serve`: waitress (8 threads) and the `worker` child it starts, SQLite
     scaled   `python -m bot serve --no-queue-workers` and 2 `python -m bot worker`, Redis and PostgreSQL
 
 Then, per mode: one warm-up link; three links one at a time (the single-summary latency, median);
@@ -16,7 +16,7 @@ Then, per mode: one warm-up link; three links one at a time (the single-summary 
 ``--cache-hits`` links already summarized, posted one at a time in another channel (event to reply:
 fetch and extract, no model call). The target for the batch is 1.5 x single x ceil(links / workers).
 Memory is read from /proc/<pid>/status: VmRSS once warm and idle, VmHWM (peak) after the batch,
-summed over the mode's processes (gunicorn's master and worker, queue worker processes).
+summed over the mode's processes (`serve` and its worker child, queue worker processes).
 The machine is shared and timings are noisy: compare ratios and medians, not single numbers.
 """
 
@@ -204,7 +204,7 @@ def start_serve(launcher: BotLauncher, slack: FakeSlack, args: argparse.Namespac
         http_sender(started.url),
         [started],
         args.threads,
-        f"`serve`: gunicorn 1x8 threads + its `worker` child, {args.threads} threads, SQLite",
+        f"`serve`: waitress 8 threads + its `worker` child, {args.threads} threads, SQLite",
     )
 
 

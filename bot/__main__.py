@@ -36,7 +36,7 @@ def main() -> int:
     try:
         return cli_main()
     finally:
-        if made and os.getpid() == parent:  # gunicorn's forked workers unwind through here too
+        if made and os.getpid() == parent:  # only the process that made it removes it
             shutil.rmtree(made, ignore_errors=True)
 
 

@@ -117,7 +117,7 @@ class Delivery:
             if exc.transient or not request.response_url:
                 raise
             log.info("cannot post in %s (%s); answering through response_url", request.channel, exc.error)
-            self._respond(request.response_url, messages)
+            respond(request.response_url, messages)
 
     def _thread(self, request: SummaryRequest) -> str:
         """The thread to answer in; for /summarize, a parent message posted once and remembered."""
@@ -235,14 +235,6 @@ class Delivery:
             raise DeliveryError("Slack is having trouble right now; I'll try again.", error="connection",
                                 transient=True) from exc
 
-    def _respond(self, response_url: str, messages: list[SlackMessage]) -> None:
-        """Slack lets a response_url be used five times in 30 minutes: never use more."""
-        hook = WebhookClient(response_url)
-        for message in messages[:5]:
-            response = hook.send(response_type="ephemeral", **message.as_kwargs())
-            if response.status_code >= 400:
-                raise DeliveryError("Slack refused the reply.", error=f"http_{response.status_code}")
-
     # Pointers for a second ask about a link already summarized.
 
     def pointer(self, request: SummaryRequest, thread_ts: str | None, done: bool) -> None:
@@ -285,6 +277,26 @@ class Delivery:
             return self.client.chat_getPermalink(channel=channel, message_ts=ts)["permalink"]
         except SlackApiError:
             return None
+
+
+def respond(response_url: str, messages: list[SlackMessage]) -> None:
+    """Slack lets a response_url be used five times in 30 minutes: never use more."""
+    hook = WebhookClient(response_url)
+    for message in messages[:5]:
+        response = hook.send(response_type="ephemeral", **message.as_kwargs())
+        if response.status_code >= 400:
+            raise DeliveryError("Slack refused the reply.", error=f"http_{response.status_code}")
+
+
+def tell_without_token(request: SummaryRequest, reason: str) -> None:
+    """A request no installation answers can still be answered through a command's response_url: it needs
+    no token. Other requests have no such way; the log line for an admin is all there is."""
+    if not request.response_url:
+        return
+    try:
+        respond(request.response_url, [render_failure(reason, request.url)])
+    except (DeliveryError, OSError, HTTPException) as exc:
+        log.warning("request %s: could not answer through response_url either (%s)", request.key, exc)
 
 
 def halve(message: SlackMessage) -> list[SlackMessage]:

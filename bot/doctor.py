@@ -2,7 +2,7 @@
 
 `run`, `serve` and `worker` run the quick subset (:func:`require_healthy`: the Slack token, Socket Mode
 for `run`, the database) before they start, so a mistake is one line naming what to fix instead of a
-traceback from deep inside Bolt or gunicorn.
+traceback from deep inside Bolt or waitress.
 
 Every failure names the variable to fix. Secrets are never printed, nor passwords in URLs.
 """

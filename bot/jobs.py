@@ -27,7 +27,7 @@ from huey.consumer import Consumer
 
 from bot import logs, metrics, retention, slack_files
 from bot.config import Settings
-from bot.deliver import Delivery
+from bot.deliver import Delivery, tell_without_token
 from bot.errors import BotError, DeliveryError, FetchTimeout
 from bot.pipeline import summarize_bytes, summarize_source
 from bot.request import SummaryRequest
@@ -68,7 +68,7 @@ def make_huey(settings: Settings) -> Huey:
 
 
 class EmbeddedConsumer(Consumer):
-    """A huey consumer that runs inside another program (Socket Mode, gunicorn): that program owns signals."""
+    """A huey consumer that runs inside another program (Socket Mode, waitress): that program owns signals."""
 
     def _set_signal_handlers(self) -> None:
         pass
@@ -313,18 +313,20 @@ class Worker:
         try:
             delivery = self.delivery_for(request)
         except DeliveryError as exc:
-            log.error("request %s dropped: %s", request.key, exc.message)
-            self.store.finish(request.key, Status.FAILED)
-            return
+            return self._drop(request, exc)
         self._fail(delivery, request, BotError(reason))
+
+    def _drop(self, request: SummaryRequest, exc: DeliveryError) -> None:
+        """No installation answers the request (the lookup logged why): no token, so no thread to post in."""
+        log.error("request %s dropped: %s", request.key, exc.message)
+        tell_without_token(request, exc.message)
+        self.store.finish(request.key, Status.FAILED)
 
     def _run(self, request: SummaryRequest, lease: Lease, last_try: bool) -> None:
         try:
             delivery = self.delivery_for(request)
-        except DeliveryError as exc:  # no installation answers it: nothing can be posted (the lookup logged why)
-            log.error("request %s dropped: %s", request.key, exc.message)
-            self.store.finish(request.key, Status.FAILED)
-            return
+        except DeliveryError as exc:
+            return self._drop(request, exc)
         if not request.url and self.resolve:
             try:
                 self.resolve(request, delivery)

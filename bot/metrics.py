@@ -1,6 +1,6 @@
 """What an operator graphs: every metric the app exposes at /metrics, and the one-line calls that feed them.
 
-Several processes serve one install (gunicorn's workers, `python -m bot worker`), so the counters live in
+Several processes serve one install (`serve` and its worker child, `python -m bot worker`), so the counters live in
 prometheus-client's multiprocess mode when PROMETHEUS_MULTIPROC_DIR is set: each process writes its own
 files there and /metrics adds them up. `python -m bot serve` sets it (a fresh directory) before anything
 imports prometheus_client, which picks its mode at import. The queue's depth and the age of its oldest

@@ -72,7 +72,8 @@ class RequestRow(Base):
     event_id: Mapped[str | None] = mapped_column(String(128))
     status: Mapped[str] = mapped_column(String(16), default=Status.QUEUED)
     thread_ts: Mapped[str | None] = mapped_column(String(32))
-    parts_posted: Mapped[int] = mapped_column(Integer, default=0)
+    parts_posted: Mapped[int] = mapped_column(Integer, default=0)  # messages of the reply known posted
+    sending_part: Mapped[int | None] = mapped_column(Integer)  # handed to Slack, no answer yet: its fate unknown
     lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     lease_owner: Mapped[str | None] = mapped_column(String(32))  # the token of the run holding the lease
     attempts: Mapped[int] = mapped_column(Integer, default=0)  # runs started
@@ -207,11 +208,6 @@ class Progress:
     in_doubt: bool = False  # the next message was sent and its fate is unknown: look before posting it
 
 
-# The requests table keeps reply progress in one integer, ``parts_posted``: n >= 0 means n messages
-# are known posted; -(n + 1) means n are known posted and message n was handed to Slack without an
-# answer yet (an unknown fate). Negative values were never written before, so older rows read as before.
-
-
 @dataclass(frozen=True)
 class QueueStats:
     depth: int  # requests queued or running
@@ -332,8 +328,7 @@ class Store:
             row = session.get(RequestRow, key)
             if row is None:
                 return None
-            posted = row.parts_posted
-            return Progress(row.status, row.thread_ts, max(posted, -posted - 1), in_doubt=posted < 0)
+            return Progress(row.status, row.thread_ts, row.parts_posted, in_doubt=row.sending_part is not None)
 
     def created_at(self, key: str) -> datetime | None:
         with self._session() as session:
@@ -344,11 +339,11 @@ class Store:
         self._update(key, thread_ts=thread_ts)
 
     def record_part_posted(self, key: str, parts_posted: int) -> None:
-        self._update(key, parts_posted=parts_posted)
+        self._update(key, parts_posted=parts_posted, sending_part=None)
 
     def record_sending(self, key: str, parts_posted: int) -> None:
         """Message ``parts_posted`` is about to be sent: until :meth:`record_part_posted`, its fate is unknown."""
-        self._update(key, parts_posted=-parts_posted - 1)
+        self._update(key, parts_posted=parts_posted, sending_part=parts_posted)
 
     def finish(self, key: str, status: Status) -> None:
         self._update(key, status=status, lease_until=None, lease_owner=None)

@@ -122,9 +122,13 @@ def test_compose_runs_serve_worker_redis_and_postgres_with_health_checks():
     assert {name: bot_command(s["command"]).command for name, s in app_services().items()} == {
         "serve": "serve", "worker": "worker",
     }
-    for name in ("serve", "postgres", "redis"):
+    for name in services:
         assert services[name]["healthcheck"]["test"][0] == "CMD", name
-    assert services["worker"]["healthcheck"] == {"disable": True}  # no HTTP to probe; it restarts on exit
+
+
+def test_compose_probes_the_worker_with_its_own_liveness_check():
+    args = bot_command(app_services()["worker"]["healthcheck"]["test"][1:])
+    assert (args.command, args.check) == ("worker", True)
 
 
 def test_compose_serve_leaves_the_queue_to_the_worker_service():

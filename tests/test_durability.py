@@ -71,6 +71,53 @@ def test_a_job_whose_worker_is_killed_is_finished_by_another_worker_and_answered
     assert shared_store.progress(request.key).status == Status.POSTED
 
 
+def test_a_worker_killed_while_slack_posts_its_summary_leaves_exactly_one_summary(
+    shared_settings: Settings, shared_store: Store, bot: BotLauncher, slack_api: FakeSlack, web_site: WebSite
+) -> None:
+    """Slack carried out chat.postMessage, the worker died before the answer came: the next run looks
+    in the thread (message metadata) and finds it, rather than posting the summary again."""
+    ts = slack_api.add_message(CHANNEL, text="a link")
+    request = link_request(web_site.url("/news/short-article?killed-posting=1"), ts)
+    worker_env = process_env(shared_settings) | {"job_lease": "2", "job_stranded_after": "3"}
+    slack_api.hold_answers("chat.postMessage")
+    Queue(shared_settings, shared_store).submit(request)
+
+    doomed = bot.worker(**worker_env)
+    bot.wait_for(slack_api, lambda: slack_api.held == 1, timeout=30)  # posted; the answer is held back
+    doomed.kill()
+    slack_api.release_answers()
+
+    bot.worker(**worker_env)
+    bot.wait_for(slack_api, lambda: DONE in slack_api.reactions[(CHANNEL, ts)], timeout=30)
+    (summary,) = summaries(slack_api)
+    assert summary["thread_ts"] == ts
+    parts = [post["metadata"]["event_payload"] for post in posted(slack_api)]
+    assert len(parts) == len({tuple(sorted(part.items())) for part in parts})  # no message posted twice
+    assert shared_store.progress(request.key).status == Status.POSTED
+
+
+def test_a_worker_killed_while_slack_posts_a_commands_thread_parent_leaves_one_thread_and_one_summary(
+    shared_settings: Settings, shared_store: Store, bot: BotLauncher, slack_api: FakeSlack, web_site: WebSite
+) -> None:
+    """/summarize's answer opens with a parent message in the channel: found again in the channel's history."""
+    request = SummaryRequest(url=web_site.url("/news/short-article?killed-parent=1"), team_id="T043DB835ML",
+                             channel=CHANNEL, user="U1", door="command", response_url=slack_api.response_url())
+    worker_env = process_env(shared_settings) | {"job_lease": "2", "job_stranded_after": "3"}
+    slack_api.hold_answers("chat.postMessage")
+    Queue(shared_settings, shared_store).submit(request)
+
+    doomed = bot.worker(**worker_env)
+    bot.wait_for(slack_api, lambda: slack_api.held == 1, timeout=30)
+    doomed.kill()
+    slack_api.release_answers()
+
+    bot.worker(**worker_env)
+    bot.wait_for(slack_api, lambda: shared_store.progress(request.key).status == Status.POSTED, timeout=30)
+    parents = [post for post in posted(slack_api) if "thread_ts" not in post]
+    (summary,) = summaries(slack_api)
+    assert len(parents) == 1 and summary["thread_ts"] == shared_store.progress(request.key).thread_ts
+
+
 def test_a_request_queued_again_while_it_runs_is_answered_once(
     app_settings: Settings, slack_api: FakeSlack, web_site: WebSite
 ) -> None:

@@ -236,6 +236,21 @@ def test_oauth_code_buys_one_working_bot_token(slack_api, web):
     assert reused.value.response["error"] == "invalid_code"
 
 
+def test_auth_test_names_the_enterprise_of_a_grid_workspace_and_of_an_org_wide_install(slack_api, web):
+    slack_api.add_token("xoxb-grid", Workspace(team_id="T0GRID0001", enterprise_id="E0GRID0001"))
+    slack_api.add_token("xoxb-org", Workspace(team_id="E0GRID0001", enterprise_id="E0GRID0001",
+                                              is_enterprise_install=True))
+
+    plain = web.auth_test()
+    grid = WebClient(token="xoxb-grid", base_url=slack_api.api_url).auth_test()
+    org = WebClient(token="xoxb-org", base_url=slack_api.api_url).auth_test()
+
+    assert "enterprise_id" not in plain.data and plain["is_enterprise_install"] is False
+    assert (grid["enterprise_id"], grid["team_id"]) == ("E0GRID0001", "T0GRID0001")
+    assert grid["is_enterprise_install"] is False
+    assert (org["enterprise_id"], org["is_enterprise_install"]) == ("E0GRID0001", True)
+
+
 def test_connections_open_needs_the_app_token(slack_api, web):
     with pytest.raises(SlackApiError) as refused:
         web.apps_connections_open(app_token=BOT_TOKEN)

@@ -1,5 +1,5 @@
 """/metrics tells an operator what the app did, in Prometheus' text format, added up over every process
-that did it (`serve`'s gunicorn workers take the request, its queue worker process runs it)."""
+that did it (`serve`'s waitress threads take the request, its queue worker process runs it)."""
 
 from __future__ import annotations
 

@@ -100,6 +100,21 @@ def test_a_request_no_installation_answers_is_logged_for_an_admin_and_closed(oau
     assert slack_api.calls("chat.postMessage") == []  # there is no token to post with
 
 
+def test_a_command_no_installation_answers_is_told_so_through_its_response_url(oauth_app, slack_api):
+    request = SummaryRequest(
+        url="http://127.0.0.1:9/never-fetched", team_id="T0GONE0001", channel=CHANNEL, user="U0ASKER001",
+        door="command", response_url=slack_api.response_url("gone"),
+        auth=Authorization(enterprise_id="E0GONE0001", team_id="T0GONE0001"),
+    )
+
+    oauth_app.ctx.queue.submit(request)
+
+    slack_api.wait_for(lambda: slack_api.responses("gone"))
+    (answer,) = slack_api.responses("gone")
+    assert answer["response_type"] == "ephemeral" and "installation for this workspace was not found" in answer["text"]
+    assert slack_api.calls("chat.postMessage") == []
+
+
 def test_a_request_queued_before_requests_carried_their_authorization_is_read():
     old = {"url": "https://example.com/a", "team_id": "T1", "channel": "C1", "user": "U1", "door": "message",
            "spec": {"max_words": 200, "paragraphs": 2, "language": None, "source_ratio": 0.5},

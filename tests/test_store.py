@@ -17,13 +17,14 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import inspect, text
+from alembic import command
+from sqlalchemy import create_engine, inspect, text
 
 from bot.cache import SummaryCache
 from bot.extract import Article
 from bot.request import SummaryRequest
 from bot.spec import SummarySpec
-from bot.store import SETTING_FIELDS, Status, Store, now
+from bot.store import SETTING_FIELDS, Status, Store, migration_config, now
 from bot.summarizers import Summary, Usage
 
 HOUR = timedelta(hours=1)
@@ -165,6 +166,15 @@ def test_progress_is_seen_by_another_process(store: Store, second_store: Store) 
     store.finish(request.key, Status.FAILED)
     assert second_store.progress(request.key).parts_posted == 1
     assert second_store.progress(request.key).status == Status.FAILED
+
+
+def test_a_message_marked_sending_is_in_doubt_until_recorded_posted(store: Store) -> None:
+    request = ask()
+    store.claim(request)
+    store.record_sending(request.key, 1)
+    assert (store.progress(request.key).parts_posted, store.progress(request.key).in_doubt) == (1, True)
+    store.record_part_posted(request.key, 2)
+    assert (store.progress(request.key).parts_posted, store.progress(request.key).in_doubt) == (2, False)
 
 
 def test_progress_of_an_unknown_request_is_none(store: Store) -> None:
@@ -335,6 +345,24 @@ def test_opening_the_store_again_migrates_nothing(database_url: str, store: Stor
     assert again.progress(request.key).status == Status.QUEUED
     assert versions(again) == versions(store)
     again.close()
+
+
+def test_a_sending_mark_written_before_its_own_column_is_kept(database_url: str) -> None:
+    """Before 0006 a message of unknown fate was kept as a negative parts_posted, -(n + 1)."""
+    engine = create_engine(database_url.replace("postgresql://", "postgresql+psycopg://", 1))
+    config = migration_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0004")
+        connection.execute(text(
+            "INSERT INTO summary_requests (key, team_id, channel, url, door, status, parts_posted, payload,"
+            " created_at, updated_at) VALUES ('k', 'T1', 'C1', 'u', 'message', 'queued', -2, '{}',"
+            " CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+        ))
+    engine.dispose()
+    store = Store(database_url)
+    assert (store.progress("k").parts_posted, store.progress("k").in_doubt) == (1, True)
+    store.close()
 
 
 def test_processes_opening_a_new_store_at_once_migrate_it_once(database_url: str) -> None:
