@@ -44,11 +44,11 @@ from bot.request import SummaryRequest
 from bot.spec import SummarySpec
 from bot.store import Store, now
 from bot.summarizers import make_summarizer
-from handlers import commands, home, mentions, messages, reactions, seen, settings, shortcuts
+from handlers import commands, controls, home, mentions, messages, reactions, seen, settings, shortcuts
 
 log = logging.getLogger(__name__)
 
-DOORS = (messages, reactions, commands, mentions, shortcuts, home, settings)
+DOORS = (messages, reactions, commands, mentions, shortcuts, home, settings, controls)
 
 MAX_BODY_BYTES = 1_000_000  # Slack's requests are a few KB; a big view submission stays far below this
 # Bolt takes a signed request whose timestamp is within 5 minutes of its clock, either way: from the
@@ -103,6 +103,7 @@ class AppContext:
             "max_words": self.settings.summary_max_words,
             "paragraphs": self.settings.summary_paragraphs,
             "language": self.settings.summary_language,
+            "shape": "paragraphs",
         }
         for scope in ("", channel) if channel else ("",):
             overrides = self.store.scope_settings(team_id or "", scope)
@@ -112,6 +113,7 @@ class AppContext:
             paragraphs=values["paragraphs"],
             language=values["language"],
             source_ratio=self.settings.summary_source_ratio,
+            shape=values["shape"],
         )
         return Preferences(auto_mode=values["auto_mode"], reaction=values["reaction"], spec=spec)
 

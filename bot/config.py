@@ -63,6 +63,10 @@ class Settings(BaseSettings):
     job_lease: float = Field(60.0, gt=0)  # a worker holds a request this long between heartbeats
     job_stranded_after: float = Field(300.0, gt=0)  # a queued request idle this long is queued again
     cache_ttl_hours: float = Field(168.0, ge=0)  # a week; 0 turns the summary cache off
+    # How long a summarized article's text is kept to answer questions in its thread (None: the cache's
+    # lifetime); once gone, the article is fetched again.
+    article_retention_hours: float | None = Field(None, ge=0)
+    stream_replies: bool = False  # with OpenAI: stream the summary into the thread (chat.startStream)
     retention_days: float = Field(30.0, gt=0)  # requests, cached articles and summaries, usage: purged after this
 
     # Operations

@@ -15,8 +15,9 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
 from bot import metrics
+from bot.controls import Shown
 from bot.errors import DeliveryError
-from bot.render import SlackMessage, message_text, mrkdwn_link, render_failure, render_summary
+from bot.render import SlackMessage, message_text, mrkdwn_link, render_failure, render_summary, with_controls
 from bot.request import SummaryRequest
 from bot.store import Status, Store
 from bot.summarizers import Summary
@@ -69,7 +70,11 @@ class Delivery:
     # Replies.
 
     def summary(self, request: SummaryRequest, summary: Summary) -> None:
-        self._post_all(request, render_summary(summary))
+        self._post_all(request, self.summary_messages(request, summary))
+
+    def summary_messages(self, request: SummaryRequest, summary: Summary) -> list[SlackMessage]:
+        """The summary, with the controls under it (Shorter, Longer, Bullets, Translate, Regenerate, 👍/👎)."""
+        return with_controls(render_summary(summary), Shown.of(request.url, summary, request.spec).encode())
 
     def failure(self, request: SummaryRequest, reason: str) -> None:
         self._post_all(request, [render_failure(reason, request.url)])

@@ -173,7 +173,9 @@ class Worker:
             return
         delivery.working(request)
         try:
-            summary = summarize_source(request.url, request.spec, self.summarizer, self.settings, cache=self.cache)
+            summary = summarize_source(
+                request.url, request.spec, self.summarizer, self.settings, cache=self.cache, fresh=request.fresh
+            )
             self.store.record_usage(request, summary.backend, summary.model, summary.usage, self._cost(summary))
             metrics.model_usage(summary, self._cost(summary))
             with metrics.stage("post"):

@@ -67,6 +67,7 @@ def summarize_source(
     session=None,
     cache: SummaryCache | None = None,
     progress: Progress | None = None,
+    fresh: bool = False,
 ) -> Summary:
     say = progress or (lambda _message: None)
     say(f"Fetching {source}")
@@ -75,7 +76,7 @@ def summarize_source(
     say("Extracting the article")
     with metrics.stage("extract"):
         article = extract(page)
-    return summarize_article(article, spec, summarizer, cache=cache, progress=say)
+    return summarize_article(article, spec, summarizer, cache=cache, progress=say, fresh=fresh)
 
 
 def summarize_article(
@@ -85,19 +86,33 @@ def summarize_article(
     *,
     cache: SummaryCache | None = None,
     progress: Progress | None = None,
+    fresh: bool = False,
 ) -> Summary:
-    """Fit the spec to the article (the one budget rule), summarize or take it from the cache."""
+    """Fit the spec to the article (the one budget rule), summarize or take it from the cache
+    (not when ``fresh``: Regenerate asks for a new one, which then replaces the cached one)."""
     say = progress or (lambda _message: None)
     key = cache and cache.key(article, spec, summarizer.name, summarizer.model)
-    if cache and (cached := cache.get(key)):
+    if cache and not fresh and (cached := cache.get(key)):
         say("Found in the cache")
         return cached
     fitted, warnings = spec_rules.fit(spec, article.text)
     say(f"Summarizing {article.word_count} words with {summarizer.name} (at most {fitted.max_words} words)")
     with metrics.stage("summarize"):
-        summary = summarizer.summarize(article, fitted)
+        summary = summarize_shaped(summarizer, article, fitted)
     if warnings:
         summary = replace(summary, warnings=tuple(warnings) + tuple(summary.warnings))
     if cache:
         cache.put(key, summary)
+    return summary
+
+
+def summarize_shaped(summarizer: Summarizer, article: Article, spec: SummarySpec) -> Summary:
+    """Any shape from any backend: each writes ``spec_rules.shaped(spec)`` parts (a TL;DR line then one
+    point each, for bullets), and the Summary keeps the shape asked for. A backend that cannot translate
+    says so."""
+    summary = summarizer.summarize(article, spec_rules.shaped(spec))
+    summary = replace(summary, spec=replace(summary.spec, shape=spec.shape, paragraphs=spec.paragraphs))
+    if spec.language and not getattr(summarizer, "translates", summarizer.name != "extractive"):
+        note = f"The {summarizer.name} summarizer cannot translate: this summary is in the article's own language."
+        summary = replace(summary, warnings=(note, *summary.warnings))
     return summary

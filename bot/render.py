@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from urllib.parse import quote, urlsplit
 
 from bot.sentences import split_sentences
@@ -99,7 +99,7 @@ def render_summary(summary: Summary, *, max_chars: int = DEFAULT_MAX_CHARS) -> l
     title = _title(summary)
     parts = [_Part(_header(title)), *_source_parts(summary)]
     section_limit = min(MAX_SECTION_CHARS, max_chars)
-    for paragraph in summary.paragraphs:
+    for paragraph in _shaped_paragraphs(summary):
         for chunk in fit_text(paragraph, section_limit):
             parts.append(_paragraph(chunk))
     if summary.warnings:
@@ -370,3 +370,65 @@ def _fallback(plains: list[str], limit: int) -> str:
             text += separator + piece
         break
     return text
+
+
+# Shapes and controls (issue 12).
+
+BULLET = "\u2022 "
+CONTROL_PREFIX = "summary_control:"  # action_id of every control: summary_control:shorter, ...
+CONTROLS = (("shorter", "Shorter"), ("longer", "Longer"), ("bullets", "Bullets"), ("regenerate", "Regenerate"),
+            ("like", "\U0001f44d"), ("dislike", "\U0001f44e"))
+TRANSLATE = "translate"
+LANGUAGES = ("English", "French", "German", "Spanish", "Italian", "Portuguese", "Dutch", "Polish", "Japanese",
+             "Chinese", "Korean", "Arabic", "Hindi", "Russian", "Ukrainian", "Turkish")
+MAX_CONTROL_VALUE = 2000
+
+
+def _shaped_paragraphs(summary: Summary) -> list[str]:
+    """Bullets: the TL;DR line, then the points as one plain_text list (one part per line, never parsed)."""
+    paragraphs = list(summary.paragraphs)
+    if summary.spec.shape == "tldr" and paragraphs:
+        return ["TL;DR: " + " ".join(paragraphs)]
+    if summary.spec.shape != "bullets" or not paragraphs:
+        return paragraphs
+    head, points = paragraphs[0], paragraphs[1:]
+    return ["TL;DR: " + head, *(["\n".join(BULLET + " ".join(p.split()) for p in points)] if points else [])]
+
+
+def control_blocks(value: str) -> list[dict]:
+    """The buttons under a summary; ``value`` (what the summary was made of, see handlers/controls.py)
+    rides on each button, so a press needs nothing but its own payload. None when it does not fit."""
+    if len(value) > MAX_CONTROL_VALUE:
+        return []
+    buttons = [
+        {"type": "button", "action_id": CONTROL_PREFIX + name, "text": {"type": "plain_text", "text": label},
+         "value": value}
+        for name, label in CONTROLS
+    ]
+    menu = {
+        "type": "static_select",
+        "action_id": CONTROL_PREFIX + TRANSLATE,
+        "placeholder": {"type": "plain_text", "text": "Translate"},
+        "options": [{"text": {"type": "plain_text", "text": name}, "value": name} for name in LANGUAGES],
+    }
+    return [{"type": "actions", "block_id": "summary_controls", "elements": [*buttons[:4], menu, *buttons[4:]]}]
+
+
+def with_controls(messages: list[SlackMessage], value: str) -> list[SlackMessage]:
+    """The reply with the controls under its last message (or in one more, when that one is full)."""
+    controls = control_blocks(value)
+    if not controls or not messages:
+        return messages
+    last = messages[-1]
+    if len(last.blocks) + len(controls) <= MAX_BLOCKS:
+        return [*messages[:-1], replace(last, blocks=[*last.blocks, *controls])]
+    return [*messages, SlackMessage(text="Change this summary", blocks=controls)]
+
+
+def render_answer(quotes: tuple[str, ...], not_said: str, lead: str = "From the article:") -> SlackMessage:
+    """A question's answer: the article's own sentences, quoted, as plain_text (never parsed)."""
+    if not quotes:
+        return SlackMessage(text=escape_mrkdwn(not_said), blocks=[{"type": "section", "text": _plain(not_said)}])
+    body = "\n".join(f"\u201c{clip_raw(' '.join(q.split()), 1400)}\u201d" for q in quotes)
+    body = clip_raw(lead + "\n" + body, MAX_SECTION_CHARS)
+    return SlackMessage(text=clip(body, MAX_TEXT_CHARS), blocks=[{"type": "section", "text": _plain(body)}])

@@ -1,0 +1,57 @@
+"""Questions in a summary's thread: `@app <question>` answered from the article the thread is about.
+
+The thread's article is known from the app's own store (the request answered in that thread, then the
+cache's copy of its article), never from reading the conversation; if the copy is gone, it is fetched again.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.answer import NOT_SAID, answer_offline
+from bot.cache import summary_from_dict
+from bot.errors import BotError
+from bot.extract import extract
+from bot.links import normalize_url
+from bot.pipeline import load_source
+from bot.render import render_answer, render_failure
+
+if TYPE_CHECKING:
+    from bot.app import AppContext
+
+log = logging.getLogger(__name__)
+
+
+def thread_link(ctx: AppContext, team: str, channel: str, thread_ts: str) -> str | None:
+    return ctx.store.thread_link(team, channel, thread_ts)
+
+
+def article_text(ctx: AppContext, url: str) -> str:
+    """The article's text: the cache's copy while ARTICLE_RETENTION_HOURS allows, else read again."""
+    hours = ctx.settings.article_retention_hours
+    hours = ctx.settings.cache_ttl_hours if hours is None else hours
+    try:
+        key = normalize_url(url)
+    except ValueError:
+        key = url
+    if hours and (kept := ctx.store.cached_article(key, timedelta(hours=hours))):
+        return summary_from_dict({"article": kept, "paragraphs": [], "spec": {}, "backend": ""}).article.text
+    return extract(load_source(url, ctx.settings)).text
+
+
+def answer(ctx: AppContext, client: WebClient, channel: str, thread_ts: str, url: str, question: str) -> None:
+    """Post the answer (or why there is none) in the thread; never a traceback, never silence."""
+    try:
+        message = render_answer(answer_offline(article_text(ctx, url), question).quotes, NOT_SAID)
+    except BotError as exc:
+        message = render_failure(exc.message, url)
+    try:
+        client.chat_postMessage(channel=channel, thread_ts=thread_ts, unfurl_links=False, unfurl_media=False,
+                                **message.as_kwargs())
+    except SlackApiError as exc:
+        log.warning("could not post an answer: %s", exc.response.get("error"))
