@@ -16,7 +16,7 @@ from bot import __version__, logs
 from bot.config import Settings, settings_problems
 from bot.errors import BotError
 from bot.pipeline import summarize_source
-from bot.spec import SummarySpec
+from bot.spec import SHAPES, SummarySpec
 from bot.summarizers import Summary, make_summarizer
 
 log = logging.getLogger("bot")
@@ -39,6 +39,8 @@ def build_parser() -> argparse.ArgumentParser:
     summarize.add_argument("--words", type=positive_int, help="at most this many words (default 2000)")
     summarize.add_argument("--paragraphs", type=positive_int, help="exactly this many paragraphs (default 6)")
     summarize.add_argument("--language", help="write the summary in this language (default: the article's)")
+    summarize.add_argument("--shape", choices=list(SHAPES), default="paragraphs",
+                           help="paragraphs (default), bullets (a TL;DR line then points) or tldr")
     summarize.add_argument("--backend", choices=["auto", "openai", "extractive"], default=None)
     summarize.add_argument("--format", choices=["text", "json"], default="text")
     summarize.add_argument("-v", "--verbose", action="store_true", help="debug logs and tracebacks")
@@ -75,6 +77,7 @@ def spec_from(args: argparse.Namespace, settings: Settings) -> SummarySpec:
         paragraphs=args.paragraphs or settings.summary_paragraphs,
         language=args.language or settings.summary_language,
         source_ratio=settings.summary_source_ratio,
+        shape=getattr(args, "shape", None) or "paragraphs",
     )
 
 
