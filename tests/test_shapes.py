@@ -63,3 +63,15 @@ def test_the_cli_takes_a_shape(tmp_path):
                           "--backend", "extractive", "--format", "json"], capture_output=True, text=True, timeout=60)
     assert run.returncode == 0, run.stderr
     assert len(__import__("json").loads(run.stdout)["paragraphs"]) == 7  # the TL;DR line and six points
+
+
+def test_a_shape_saved_for_a_channel_shapes_its_next_summary(slack_app, slack_api, web_site):
+    from tests.fixtures.app import post_link, wait_until_finished
+    from tests.fixtures.conversation import last_summary, paragraphs_of
+    from tests.test_slack_settings import open_channel_settings, submit
+
+    submit(slack_app, open_channel_settings(slack_app, slack_api), shape="bullets")
+    event = post_link(slack_app, slack_api, web_site.url("/news/plain-article"))
+    wait_until_finished(slack_api, event["channel"], event["ts"])
+    tldr, points = paragraphs_of(last_summary(slack_api))
+    assert tldr.startswith("TL;DR: ") and points.startswith("\u2022 ")
