@@ -44,11 +44,11 @@ from bot.request import SummaryRequest
 from bot.spec import SummarySpec
 from bot.store import Store, now
 from bot.summarizers import make_summarizer
-from handlers import commands, controls, home, mentions, messages, reactions, seen, settings, shortcuts
+from handlers import assistant, commands, controls, home, mentions, messages, reactions, seen, settings, shortcuts
 
 log = logging.getLogger(__name__)
 
-DOORS = (messages, reactions, commands, mentions, shortcuts, home, settings, controls)
+DOORS = (assistant, messages, reactions, commands, mentions, shortcuts, home, settings, controls)
 
 MAX_BODY_BYTES = 1_000_000  # Slack's requests are a few KB; a big view submission stays far below this
 # Bolt takes a signed request whose timestamp is within 5 minutes of its clock, either way: from the

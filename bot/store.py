@@ -483,8 +483,8 @@ class Store:
             return session.scalar(
                 select(RequestRow.url)
                 .where(RequestRow.team_id == team_id, RequestRow.channel == channel, RequestRow.thread_ts == thread_ts)
-                .where(RequestRow.url != "", RequestRow.status == Status.POSTED)
-                .order_by(RequestRow.updated_at.desc())
+                .where(RequestRow.url != "", RequestRow.status != Status.FAILED)
+                .order_by(RequestRow.created_at.desc())
                 .limit(1)
             )
 
