@@ -50,7 +50,26 @@ class Delivery:
     # Status reactions: best effort, never the reason a summary is lost.
 
     def working(self, request: SummaryRequest) -> None:
-        self._react("reactions_add", request, WORKING)
+        if not self.loading_status(request):
+            self._react("reactions_add", request, WORKING)
+
+    LOADING = "is summarizing the link\u2026"
+    STATUS_DOORS = ("assistant", "control")  # threads the app answers in itself: no message of the asker's to mark
+
+    def loading_status(self, request: SummaryRequest) -> bool:
+        """A thread's loading state (assistant.threads.setStatus; Slack clears it when the reply is posted, or
+        after two minutes). Asked for in the app's assistant threads and under a pressed control; where Slack
+        refuses it, the hourglass reaction on the asker's message stands in."""
+        if request.door not in self.STATUS_DOORS or not request.thread_ts:
+            return False
+        try:
+            self.client.assistant_threads_setStatus(
+                channel_id=request.channel, thread_ts=request.thread_ts, status=self.LOADING
+            )
+        except SlackApiError as exc:
+            log.debug("assistant.threads.setStatus refused: %s", exc.response.get("error"))
+            return False
+        return True
 
     def finished(self, request: SummaryRequest, *, ok: bool) -> None:
         """The hourglass stays until the last link of the message is done (the caller finished this one)."""

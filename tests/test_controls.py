@@ -93,3 +93,18 @@ def test_feedback_is_recorded_per_summary_and_shown_on_app_home(slack_app, slack
     assert (totals.up, totals.down) == (1, 0)
     assert "1 \U0001f44d" in str(home_view(slack_app.ctx, TEAM, "U1", admin=False))
     assert CHANNEL
+
+
+def test_a_press_shows_a_loading_status_in_the_thread(slack_app, slack_api, web_site):
+    first = summarize(slack_app, slack_api, web_site.url(ARTICLE))
+    press(slack_app, slack_api, first, "shorter")
+    wait_for_versions(slack_api, 2)
+    (status,) = slack_api.calls("assistant.threads.setStatus")
+    assert status.args["thread_ts"] == first["thread_ts"] and status.args["status"]
+
+
+def test_where_slack_refuses_the_status_a_press_still_gets_its_answer(slack_app, slack_api, web_site):
+    first = summarize(slack_app, slack_api, web_site.url(ARTICLE))
+    slack_api.fail("assistant.threads.setStatus", "not_allowed_token_type")
+    press(slack_app, slack_api, first, "shorter")
+    wait_for_versions(slack_api, 2)
