@@ -8,6 +8,7 @@ posts only what is missing, and a request that was answered is never answered tw
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import replace
 
 from slack_sdk import WebClient
@@ -17,7 +18,15 @@ from slack_sdk.webhook import WebhookClient
 from bot import metrics
 from bot.controls import Shown
 from bot.errors import DeliveryError
-from bot.render import SlackMessage, message_text, mrkdwn_link, render_failure, render_summary, with_controls
+from bot.render import (
+    SlackMessage,
+    escape_mrkdwn,
+    message_text,
+    mrkdwn_link,
+    render_failure,
+    render_summary,
+    with_controls,
+)
 from bot.request import SummaryRequest
 from bot.store import Status, Store
 from bot.summarizers import Summary
@@ -217,3 +226,90 @@ def as_delivery_error(exc: SlackApiError) -> DeliveryError:
     else:
         message = f"Slack refused the reply ({error})."
     return DeliveryError(message, error=error, transient=transient)
+
+
+# Streaming (STREAM_REPLIES with OpenAI): the model's first draft shows while written; the checked summary replaces it.
+
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
+
+
+def inert_markdown(text: str) -> str:
+    """A draft as chat.*Stream's ``markdown_text`` shows it as written: no mention, link or formatting."""
+    return _MARKDOWN.sub(r"\\\1", escape_mrkdwn(text))
+
+
+class DraftStream:
+    """One streamed draft in a thread: started on its first text, appended in pieces, then stopped and
+    replaced by the checked summary (:meth:`Delivery.streamed_summary`). A stream Slack refuses is
+    dropped quietly: the summary is then posted as usual."""
+
+    PIECE = 200  # characters per chat.appendStream; Slack rate-limits the method
+
+    def __init__(self, client: WebClient, request: SummaryRequest) -> None:
+        self.client, self.request = client, request
+        self.ts: str | None = None
+        self.pending = ""
+        self.failed = False
+
+    def append(self, text: str) -> None:
+        if self.failed:
+            return
+        self.pending += text
+        if len(self.pending) >= self.PIECE:
+            self._flush()
+
+    def _flush(self) -> None:
+        if not self.pending or self.failed:
+            return
+        request, text = self.request, inert_markdown(self.pending)
+        try:
+            if self.ts is None:
+                recipient = {"recipient_user_id": request.user, "recipient_team_id": request.team_id} if (
+                    request.user and request.team_id) else {}
+                self.ts = self.client.chat_startStream(
+                    channel=request.channel, thread_ts=request.thread_ts, markdown_text=text, **recipient
+                )["ts"]
+            else:
+                self.client.chat_appendStream(channel=request.channel, ts=self.ts, markdown_text=text)
+            self.pending = ""
+        except SlackApiError as exc:
+            log.info("streaming the draft stopped: %s", exc.response.get("error"))
+            metrics.slack_error(exc.response.get("error") or "stream")
+            self.failed = True
+
+    def stop(self) -> str | None:
+        """End the stream; the ts of the streamed message, if one was started."""
+        self._flush()
+        if self.ts is not None:
+            try:
+                self.client.chat_stopStream(channel=self.request.channel, ts=self.ts)
+            except SlackApiError as exc:
+                log.info("chat.stopStream failed: %s", exc.response.get("error"))
+        return self.ts
+
+
+def streamed_summary(delivery: Delivery, request: SummaryRequest, summary: Summary, stream: DraftStream) -> None:
+    """The checked summary in place of the streamed draft (chat.update), the rest of a long one after it."""
+    ts, progress = stream.stop(), delivery.store.progress(request.key)
+    if ts is None or (progress and progress.parts_posted):  # nothing streamed, or a retry after it was replaced
+        return delivery.summary(request, summary)
+    messages = delivery.summary_messages(request, summary)
+    first = messages[0]
+    try:
+        delivery.client.chat_update(channel=request.channel, ts=ts, **first.as_kwargs())
+    except SlackApiError as exc:
+        raise as_delivery_error(exc) from exc
+    delivery.store.record_part_posted(request.key, 1)
+    delivery._post_in_thread(request, request.thread_ts, messages)
+    return None
+
+
+def withdraw(delivery: Delivery, request: SummaryRequest, stream: DraftStream) -> None:
+    """A draft whose summary failed is not left standing as if it were one."""
+    ts = stream.stop()
+    if ts is None:
+        return
+    try:
+        delivery.client.chat_update(channel=request.channel, ts=ts, text="(draft withdrawn: see the reply below)")
+    except SlackApiError as exc:
+        log.info("could not withdraw a draft: %s", exc.response.get("error"))

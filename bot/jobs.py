@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING
 from huey import Huey, RedisHuey, SqliteHuey
 from huey.consumer import Consumer
 
-from bot import logs, metrics, retention
+from bot import logs, metrics, retention, streaming
 from bot.config import Settings
-from bot.deliver import Delivery
+from bot.deliver import Delivery, DraftStream, streamed_summary, withdraw
 from bot.errors import BotError, DeliveryError
 from bot.pipeline import summarize_source
 from bot.request import SummaryRequest
@@ -172,15 +172,22 @@ class Worker:
             self.store.finish(request.key, Status.POSTED)
             return
         delivery.working(request)
+        stream = self._draft_stream(delivery, request)
         try:
-            summary = summarize_source(
-                request.url, request.spec, self.summarizer, self.settings, cache=self.cache, fresh=request.fresh
-            )
+            with streaming.to(stream.append if stream else None):
+                summary = summarize_source(
+                    request.url, request.spec, self.summarizer, self.settings, cache=self.cache, fresh=request.fresh
+                )
             self.store.record_usage(request, summary.backend, summary.model, summary.usage, self._cost(summary))
             metrics.model_usage(summary, self._cost(summary))
             with metrics.stage("post"):
-                delivery.summary(request, summary)
+                if stream:
+                    streamed_summary(delivery, request, summary, stream)
+                else:
+                    delivery.summary(request, summary)
         except BotError as exc:
+            if stream:
+                withdraw(delivery, request, stream)
             if exc.transient and not last_try:
                 log.info("request %s: %s; will retry", request.key, exc.message)
                 metrics.retry(exc)
@@ -189,6 +196,8 @@ class Worker:
             return
         except Exception:
             log.exception("request %s: unexpected failure", request.key)
+            if stream:
+                withdraw(delivery, request, stream)
             if not last_try:
                 metrics.retry("unexpected")
                 raise
@@ -197,6 +206,12 @@ class Worker:
         self.store.finish(request.key, Status.POSTED)
         metrics.finished(request, "posted")
         delivery.finished(request, ok=True)
+
+    def _draft_stream(self, delivery: Delivery, request: SummaryRequest) -> DraftStream | None:
+        """STREAM_REPLIES with OpenAI, in a thread: the first draft shows while the model writes it."""
+        if not (self.settings.stream_replies and self.summarizer.name == "openai" and request.thread_ts):
+            return None
+        return DraftStream(delivery.client, request)
 
     def _cost(self, summary: Summary) -> float:
         if summary.backend != "openai":

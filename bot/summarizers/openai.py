@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 import openai
 
+from bot import streaming
 from bot.config import Settings
 from bot.errors import InputError, SummarizeError
 from bot.extract import Article
@@ -340,7 +341,8 @@ class OpenAISummarizer:
 
     def _checked(self, messages: list[Message], source: str, spec: SummarySpec) -> tuple[list[str], list[str], Usage]:
         """Generate, check, correct once, then repair: (paragraphs, warnings, usage)."""
-        draft = self._ask(messages)
+        with streaming.drafting():  # the first draft may be shown while written (STREAM_REPLIES); checked after
+            draft = self._ask(messages)
         paragraphs, usage = reply_paragraphs(draft.text), draft.usage
         result = check(paragraphs, source, spec)
         if result.ok:
@@ -365,7 +367,7 @@ class OpenAISummarizer:
 
     def _ask(self, messages: list[Message]) -> _Reply:
         with _plain_errors(self.model):
-            reply = self._ask_streamed(messages) if self.stream else self._ask_whole(messages)
+            reply = self._ask_streamed(messages) if self.stream or streaming.wanted() else self._ask_whole(messages)
         log.debug("openai request: model=%s stream=%s prompt_tokens=%d completion_tokens=%d",
                   self.model, self.stream, reply.usage.prompt_tokens, reply.usage.completion_tokens)
         return reply
@@ -390,6 +392,7 @@ class OpenAISummarizer:
                 usage = chunk.usage or usage
                 for choice in chunk.choices or []:
                     content.append(getattr(choice.delta, "content", None) or "")
+                    streaming.emit(content[-1])
                     refusal.append(getattr(choice.delta, "refusal", None) or "")
                     finish_reason = choice.finish_reason or finish_reason
         if not chunks:  # not an event stream at all (a JSON body or a proxy's page)
