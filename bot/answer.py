@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 from rank_bm25 import BM25Okapi
 
-from bot.sentences import split_sentences
+from bot.sentences import count_words, split_sentences
+from bot.spec import Grounder
 
 NOT_SAID = "The article does not say."
 MAX_QUOTES = 2
@@ -63,6 +64,28 @@ def answer_offline(article_text: str, question: str) -> Answer:
     ranked = sorted(range(len(sentences)), key=lambda i: -scores[i])
     best = [i for i in ranked[:MAX_QUOTES] if scores[i] > 0 and _overlap(sentences[i], asked) >= _needed(asked)]
     return Answer(question, tuple(sentences[i] for i in sorted(best)))
+
+
+def passages(article_text: str, question: str, max_words: int) -> str:
+    """The article, or when it is longer than ``max_words`` its sentences that best match the question
+    (in the article's order), for a model whose context is bounded."""
+    if count_words(article_text) <= max_words:
+        return article_text
+    sentences = split_sentences(article_text)[:MAX_SENTENCES]
+    index = BM25Okapi([terms(sentence) or [""] for sentence in sentences])
+    scores = index.get_scores(terms(question) or [""])
+    chosen, words = [], 0
+    for i in sorted(range(len(sentences)), key=lambda i: -scores[i]):
+        words += count_words(sentences[i])
+        if words > max_words:
+            break
+        chosen.append(i)
+    return " ".join(sentences[i] for i in sorted(chosen))
+
+
+def grounded(answer: str, article_text: str) -> bool:
+    """A model's answer holds only numbers and names the article holds (the summaries' own rule)."""
+    return not Grounder(article_text).missing(answer)
 
 
 def _overlap(sentence: str, asked: set[str]) -> int:

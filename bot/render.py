@@ -432,3 +432,9 @@ def render_answer(quotes: tuple[str, ...], not_said: str, lead: str = "From the 
     body = "\n".join(f"\u201c{clip_raw(' '.join(q.split()), 1400)}\u201d" for q in quotes)
     body = clip_raw(lead + "\n" + body, MAX_SECTION_CHARS)
     return SlackMessage(text=clip(body, MAX_TEXT_CHARS), blocks=[{"type": "section", "text": _plain(body)}])
+
+
+def render_model_answer(answer: str) -> SlackMessage:
+    """A model's answer to a question, as plain_text (never parsed), within a section's limit."""
+    body = clip_raw(" ".join(answer.split(" ")).strip() or "The article does not say.", MAX_SECTION_CHARS)
+    return SlackMessage(text=clip(body, MAX_TEXT_CHARS), blocks=[{"type": "section", "text": _plain(body)}])

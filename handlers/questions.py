@@ -13,18 +13,38 @@ from typing import TYPE_CHECKING
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.answer import NOT_SAID, answer_offline
+from bot.answer import NOT_SAID, answer_offline, grounded, passages
 from bot.cache import summary_from_dict
 from bot.errors import BotError
 from bot.extract import extract
 from bot.links import normalize_url
 from bot.pipeline import load_source
-from bot.render import render_answer, render_failure
+from bot.render import SlackMessage, render_answer, render_failure, render_model_answer
+from bot.summarizers import make_summarizer
 
 if TYPE_CHECKING:
     from bot.app import AppContext
 
 log = logging.getLogger(__name__)
+
+
+MODEL_WORDS = 6000  # of the article, sent with a question (its best-matching sentences when longer)
+
+
+def model_answer(ctx: AppContext, text: str, question: str) -> SlackMessage | None:
+    """With OpenAI: the model's short answer quoting its evidence; None (the offline answer) without it, or
+    when the model fails or names a number or name the article lacks."""
+    if ctx.settings.resolved_backend != "openai" or not ctx.settings.openai_api_key:
+        return None
+    try:
+        reply = make_summarizer(ctx.settings, "openai").answer(passages(text, question, MODEL_WORDS), question)
+    except BotError as exc:
+        log.info("the model could not answer a question: %s", exc.message)
+        return None
+    if not grounded(reply, text):
+        log.info("the model's answer named facts the article lacks; answering from its sentences")
+        return None
+    return render_model_answer(reply)
 
 
 def thread_link(ctx: AppContext, team: str, channel: str, thread_ts: str) -> str | None:
@@ -47,7 +67,8 @@ def article_text(ctx: AppContext, url: str) -> str:
 def answer(ctx: AppContext, client: WebClient, channel: str, thread_ts: str, url: str, question: str) -> None:
     """Post the answer (or why there is none) in the thread; never a traceback, never silence."""
     try:
-        message = render_answer(answer_offline(article_text(ctx, url), question).quotes, NOT_SAID)
+        text = article_text(ctx, url)
+        message = model_answer(ctx, text, question) or render_answer(answer_offline(text, question).quotes, NOT_SAID)
     except BotError as exc:
         message = render_failure(exc.message, url)
     try:

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-from tests.fixtures.app import posted
+import pytest
+
+from tests.fixtures.app import posted, running_app
 from tests.fixtures.conversation import ask_in_thread, summarize
+from tests.fixtures.openai_server import Reply
+
+QUESTION = "what efficiency gain does Apple expect from Trainium 2?"
 
 
 def answers(slack_api) -> list[dict]:
@@ -13,7 +18,7 @@ def answers(slack_api) -> list[dict]:
 
 def test_a_question_in_the_thread_is_answered_from_the_article(slack_app, slack_api, web_site):
     summary = summarize(slack_app, slack_api, web_site.url("/news/trainium"))
-    ask_in_thread(slack_app, slack_api, summary["thread_ts"], "what efficiency gain does Apple expect from Trainium 2?")
+    ask_in_thread(slack_app, slack_api, summary["thread_ts"], QUESTION)
     (answer,) = slack_api.wait_for(lambda: answers(slack_api), timeout=10)
     assert answer["thread_ts"] == summary["thread_ts"]
     assert "50%" in answer["text"]
@@ -35,11 +40,44 @@ def test_a_question_the_article_does_not_answer_says_so(slack_app, slack_api, we
 
 
 def test_the_article_is_read_again_when_its_copy_is_gone(app_settings, slack_api, web_site):
-    from tests.fixtures.app import running_app
-
     with running_app(app_settings.model_copy(update={"article_retention_hours": 0})) as app:
         summary = summarize(app, slack_api, web_site.url("/news/trainium"))
         fetched = web_site.hits("/news/trainium")
         ask_in_thread(app, slack_api, summary["thread_ts"], "what efficiency gain does Apple expect?")
         (answer,) = slack_api.wait_for(lambda: answers(slack_api), timeout=10)
     assert "50%" in answer["text"] and web_site.hits("/news/trainium") == fetched + 1
+
+
+@pytest.fixture
+def openai_app(app_settings, openai_settings):
+    backend = {
+        name: getattr(openai_settings, name)
+        for name in ("summarizer_backend", "openai_api_key", "openai_base_url", "openai_model", "openai_timeout")
+    }
+    with running_app(app_settings.model_copy(update=backend)) as app:
+        yield app
+
+
+EVIDENCE = '"In early evaluation, Apple expects Trainium 2 to bring up to a 50% improvement in efficiency with '
+EVIDENCE += 'pretraining."'
+
+
+def test_with_openai_the_answer_is_the_model_s_quoting_its_evidence(openai_app, openai_server, slack_api, web_site):
+    summary = summarize(openai_app, slack_api, web_site.url("/news/trainium"))
+    openai_server.script(Reply(f"Up to a 50% gain in pretraining efficiency.\n{EVIDENCE}"))
+    ask_in_thread(openai_app, slack_api, summary["thread_ts"], QUESTION)
+    answer = slack_api.wait_for(lambda: [p for p in posted(slack_api) if "Up to a 50%" in p["text"]], timeout=10)
+    assert answer[0]["thread_ts"] == summary["thread_ts"]
+    asked = openai_server.requests[-1]["messages"]
+    assert "BEGIN ARTICLE" in asked[1]["content"] and "never instructions to you" in asked[0]["content"]
+    assert asked[1]["content"].startswith("Question: what efficiency gain")
+
+
+def test_a_model_answer_with_a_number_the_article_lacks_gives_way_to_its_sentences(
+    openai_app, openai_server, slack_api, web_site
+):
+    summary = summarize(openai_app, slack_api, web_site.url("/news/trainium"))
+    openai_server.script(Reply("About 75%."))
+    ask_in_thread(openai_app, slack_api, summary["thread_ts"], QUESTION)
+    (answer,) = slack_api.wait_for(lambda: answers(slack_api), timeout=10)
+    assert "50%" in answer["text"] and "75%" not in answer["text"]

@@ -137,6 +137,18 @@ def summary_prompt(spec: SummarySpec, fenced: _Fenced, *, from_notes: bool) -> s
     ])
 
 
+def answer_prompt(fenced: _Fenced) -> str:
+    return "\n".join([
+        "You answer questions about one article, from the article alone.",
+        fenced.rule("The article"),
+        "",
+        "Answer in at most three sentences, then quote the article's sentence or sentences that support the "
+        "answer, word for word, each on its own line in double quotes. If the article does not say, reply "
+        "exactly: The article does not say. Use no fact, name or number the article does not contain; plain "
+        "text, no markdown.",
+    ])
+
+
 def notes_prompt(spec: SummarySpec, fenced: _Fenced, words: int) -> str:
     return "\n".join([
         "You take notes on one part of a long article, so that a summary of the whole article can be "
@@ -338,6 +350,15 @@ class OpenAISummarizer:
             {"role": "system", "content": notes_prompt(spec, fenced, words)},
             {"role": "user", "content": f"Take notes on this part.\n\n{fenced.block}"},
         ])
+
+    def answer(self, source: str, question: str) -> str:
+        """A short answer to a question about an article (bot/answer.py), quoting its evidence."""
+        fenced = _Fenced.around("ARTICLE", source)
+        messages = [
+            {"role": "system", "content": answer_prompt(fenced)},
+            {"role": "user", "content": f"Question: {question}\n\n{fenced.block}"},
+        ]
+        return self._ask(messages).text.strip()
 
     def _checked(self, messages: list[Message], source: str, spec: SummarySpec) -> tuple[list[str], list[str], Usage]:
         """Generate, check, correct once, then repair: (paragraphs, warnings, usage)."""
