@@ -16,6 +16,7 @@ from bot import __version__, logs
 from bot.config import Settings, settings_problems
 from bot.errors import BotError
 from bot.pipeline import summarize_source
+from bot.render import shaped_paragraphs
 from bot.spec import SHAPES, SummarySpec
 from bot.summarizers import Summary, make_summarizer
 
@@ -98,7 +99,7 @@ def format_text(summary: Summary) -> str:
     article = summary.article
     source = article.url or ""  # what was fetched: a page may claim any canonical URL
     header = [article.title or "(untitled)", source]
-    return "\n".join(line for line in header if line) + "\n\n" + "\n\n".join(summary.paragraphs)
+    return "\n".join(line for line in header if line) + "\n\n" + "\n\n".join(shaped_paragraphs(summary))
 
 
 def format_json(summary: Summary) -> str:

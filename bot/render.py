@@ -99,7 +99,7 @@ def render_summary(summary: Summary, *, max_chars: int = DEFAULT_MAX_CHARS) -> l
     title = _title(summary)
     parts = [_Part(_header(title)), *_source_parts(summary)]
     section_limit = min(MAX_SECTION_CHARS, max_chars)
-    for paragraph in _shaped_paragraphs(summary):
+    for paragraph in shaped_paragraphs(summary):
         for chunk in fit_text(paragraph, section_limit):
             parts.append(_paragraph(chunk))
     if summary.warnings:
@@ -384,7 +384,7 @@ LANGUAGES = ("English", "French", "German", "Spanish", "Italian", "Portuguese", 
 MAX_CONTROL_VALUE = 2000
 
 
-def _shaped_paragraphs(summary: Summary) -> list[str]:
+def shaped_paragraphs(summary: Summary) -> list[str]:
     """Bullets: the TL;DR line, then the points as one plain_text list (one part per line, never parsed)."""
     paragraphs = list(summary.paragraphs)
     if summary.spec.shape == "tldr" and paragraphs:

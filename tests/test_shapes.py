@@ -75,3 +75,11 @@ def test_a_shape_saved_for_a_channel_shapes_its_next_summary(slack_app, slack_ap
     wait_until_finished(slack_api, event["channel"], event["ts"])
     tldr, points = paragraphs_of(last_summary(slack_api))
     assert tldr.startswith("TL;DR: ") and points.startswith("\u2022 ")
+
+
+def test_the_cli_prints_bullets_as_a_tldr_line_then_points():
+    run = subprocess.run([sys.executable, "-m", "bot", "summarize", str(SAMPLE_ARTICLE), "--shape", "bullets",
+                          "--backend", "extractive"], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    body = run.stdout.split("\n\n", 1)[1]
+    assert body.startswith("TL;DR: ") and "\n\u2022 " in body
