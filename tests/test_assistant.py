@@ -65,3 +65,24 @@ def test_a_question_in_the_assistant_thread_is_answered_from_the_article(slack_a
     )[0]
     assert "50%" in answer["text"] and answer["thread_ts"] == THREAD
     assert not slack_api.calls("conversations.replies") and not slack_api.calls("conversations.history")
+
+
+def test_without_the_feature_a_dm_works_the_same_way(slack_app, slack_api, web_site):
+    """A DM's link is summarized in its thread; a question in that thread is answered there, though Slack
+    refuses the assistant-only calls (an app without Agents & AI Apps)."""
+    from tests.fixtures.slack_payloads import event_payload
+
+    dm = "D0442US94JD"
+    for method in ("assistant.threads.setStatus", "assistant.threads.setTitle"):
+        slack_api.fail(method, "not_allowed_token_type", times=5)
+    link = event_payload("event_callback.message.im.json", text=f"<{web_site.url('/news/trainium')}>",
+                         ts=slack_api.next_ts())
+    assert slack_app.send.event(link).status_code == 200
+    (summary,) = slack_api.wait_for(lambda: summaries_with_controls(slack_api, dm), timeout=10)
+    question = event_payload("event_callback.message.im.json", text="What efficiency gain does Apple expect?",
+                             ts=slack_api.next_ts(), thread_ts=summary["thread_ts"])
+    assert slack_app.send.event(question).status_code == 200
+    answer = slack_api.wait_for(
+        lambda: [p for p in posted(slack_api) if p["channel"] == dm and "From the article" in p["text"]], timeout=10
+    )[0]
+    assert "50%" in answer["text"] and answer["thread_ts"] == summary["thread_ts"]
