@@ -132,6 +132,9 @@ def render_usage(
             f"• `{usage}`: summarize a link, for example `{example}`",
             f"• {mention} {escape_mrkdwn('<url>')}: mention me with a link, in a channel, a DM or a thread.",
             f"• React with :{emoji}: to a message that has a link.",
+            "• `shape=bullets` (a TL;DR line then points) or `shape=tldr` after a link changes the summary's shape.",
+            f"• Under a summary: Shorter, Longer, Bullets, Translate, Regenerate; {mention} with a question in "
+            "its thread is answered from the article.",
             f"• `{escape_mrkdwn(command)} help` or {mention} help: this message.",
             f"A summary has at most {spec.max_words} words in {spec.paragraphs} paragraphs, and never more "
             f"than {spec.source_ratio:.0%} of the source's words: a short page gets a short summary.",

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from sqlalchemy import select
+
 from bot.sentences import count_words
+from bot.store import CacheRow, now
+from handlers.home import home_view
 from tests.fixtures.conversation import paragraphs_of, press, summaries_with_controls, summarize
-from tests.fixtures.slack_payloads import CHANNEL
+from tests.fixtures.slack_payloads import TEAM
 
 ARTICLE = "/news/plain-article"
 
@@ -53,10 +59,6 @@ def test_regenerate_summarizes_again_without_the_cache(slack_app, slack_api, web
 
 def cache_times(app) -> list:
     """When each cached summary was made: a cache hit leaves it, a fresh summary replaces it."""
-    from sqlalchemy import select
-
-    from bot.store import CacheRow
-
     with app.ctx.store._session() as session:
         return list(session.scalars(select(CacheRow.created_at)))
 
@@ -80,19 +82,12 @@ def test_translate_with_the_extractive_backend_says_it_cannot(slack_app, slack_a
 
 
 def test_feedback_is_recorded_per_summary_and_shown_on_app_home(slack_app, slack_api, web_site):
-    from datetime import timedelta
-
-    from bot.store import now
-    from handlers.home import home_view
-    from tests.fixtures.slack_payloads import TEAM
-
     first = summarize(slack_app, slack_api, web_site.url(ARTICLE))
     press(slack_app, slack_api, first, "like")
     slack_api.wait_for_calls("chat.postEphemeral")
     totals = slack_app.ctx.store.feedback_totals(TEAM, now() - timedelta(hours=1))
     assert (totals.up, totals.down) == (1, 0)
     assert "1 \U0001f44d" in str(home_view(slack_app.ctx, TEAM, "U1", admin=False))
-    assert CHANNEL
 
 
 def test_a_press_shows_a_loading_status_in_the_thread(slack_app, slack_api, web_site):
