@@ -107,7 +107,7 @@ def register(app: App, ctx: AppContext) -> None:
                 say(render_failure(exc.message, url).text)
         elif is_question(text):
             _best_effort(set_status, status="is reading the article\u2026")
-            questions.answer(ctx, client, channel, thread_ts, url, text)
+            questions.answer(ctx, client, replace(template, url=url), text)
         else:
             say(HOW_TO_ASK)
 

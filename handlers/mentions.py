@@ -31,7 +31,9 @@ def register(app: App, ctx: AppContext) -> None:
             return
         asked = event.get("thread_ts") and is_question(text)
         if asked and (url := questions.thread_link(ctx, team, channel, thread_ts)):
-            questions.answer(ctx, client, channel, thread_ts, url, text.strip())
+            asker = SummaryRequest(url=url, team_id=team, channel=channel, user=user, door="mention",
+                                   thread_ts=thread_ts, auth=authorization(context))
+            questions.answer(ctx, client, asker, text.strip())
             return
         try:
             ask = parse_ask(text, ctx.spec_for(team, channel), limit=ctx.settings.max_links_per_message)

@@ -20,6 +20,7 @@ from bot.extract import extract
 from bot.links import normalize_url
 from bot.pipeline import load_source
 from bot.render import SlackMessage, render_answer, render_failure, render_model_answer
+from bot.request import SummaryRequest
 from bot.summarizers import make_summarizer
 
 if TYPE_CHECKING:
@@ -31,16 +32,24 @@ log = logging.getLogger(__name__)
 MODEL_WORDS = 6000  # of the article, sent with a question (its best-matching sentences when longer)
 
 
-def model_answer(ctx: AppContext, text: str, question: str) -> SlackMessage | None:
-    """With OpenAI: the model's short answer quoting its evidence; None (the offline answer) without it, or
-    when the model fails or names a number or name the article lacks."""
+def model_answer(ctx: AppContext, asker: SummaryRequest, text: str, question: str) -> SlackMessage | None:
+    """With OpenAI: the model's short answer quoting its evidence, under the cost guard and counted in usage;
+    None (the offline answer, free) without it, over the guard's limits, or when the model fails or names a
+    number or name the article lacks."""
     if ctx.settings.resolved_backend != "openai" or not ctx.settings.openai_api_key:
         return None
+    if refusal := ctx.guard.refusal(asker):
+        log.info("answering from the article's sentences: %s", refusal)
+        return None
+    summarizer = make_summarizer(ctx.settings, "openai")
     try:
-        reply = make_summarizer(ctx.settings, "openai").answer(passages(text, question, MODEL_WORDS), question)
+        reply, usage = summarizer.answer(passages(text, question, MODEL_WORDS), question)
     except BotError as exc:
         log.info("the model could not answer a question: %s", exc.message)
         return None
+    prices = ctx.settings.openai_price_input, ctx.settings.openai_price_output  # as the worker prices summaries
+    cost = (usage.prompt_tokens * prices[0] + usage.completion_tokens * prices[1]) / 1e6
+    ctx.store.record_usage(asker, "openai", summarizer.model, usage, cost)
     if not grounded(reply, text):
         log.info("the model's answer named facts the article lacks; answering from its sentences")
         return None
@@ -64,11 +73,14 @@ def article_text(ctx: AppContext, url: str) -> str:
     return extract(load_source(url, ctx.settings)).text
 
 
-def answer(ctx: AppContext, client: WebClient, channel: str, thread_ts: str, url: str, question: str) -> None:
-    """Post the answer (or why there is none) in the thread; never a traceback, never silence."""
+def answer(ctx: AppContext, client: WebClient, asker: SummaryRequest, question: str) -> None:
+    """Post the answer (or why there is none) in ``asker``'s thread; never a traceback, never silence."""
+    channel, thread_ts, url = asker.channel, asker.thread_ts, asker.url
     try:
         text = article_text(ctx, url)
-        message = model_answer(ctx, text, question) or render_answer(answer_offline(text, question).quotes, NOT_SAID)
+        message = model_answer(ctx, asker, text, question) or render_answer(
+            answer_offline(text, question).quotes, NOT_SAID
+        )
     except BotError as exc:
         message = render_failure(exc.message, url)
     try:

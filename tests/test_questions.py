@@ -81,3 +81,34 @@ def test_a_model_answer_with_a_number_the_article_lacks_gives_way_to_its_sentenc
     ask_in_thread(openai_app, slack_api, summary["thread_ts"], QUESTION)
     (answer,) = slack_api.wait_for(lambda: answers(slack_api), timeout=10)
     assert "50%" in answer["text"] and "75%" not in answer["text"]
+
+
+def test_a_model_answer_counts_in_usage(openai_app, openai_server, slack_api, web_site):
+    from datetime import timedelta
+
+    from bot.store import now
+    from tests.fixtures.slack_payloads import TEAM
+
+    summary = summarize(openai_app, slack_api, web_site.url("/news/trainium"))
+    before = openai_app.ctx.store.usage_totals(TEAM, since=now() - timedelta(hours=1))
+    openai_server.script(Reply(f"Up to a 50% gain in pretraining efficiency.\n{EVIDENCE}"))
+    ask_in_thread(openai_app, slack_api, summary["thread_ts"], QUESTION)
+    slack_api.wait_for(lambda: [p for p in posted(slack_api) if "Up to a 50%" in p["text"]], timeout=10)
+    after = openai_app.ctx.store.usage_totals(TEAM, since=now() - timedelta(hours=1))
+    assert after.summaries == before.summaries + 1 and after.tokens > before.tokens
+
+
+def test_over_the_daily_budget_a_question_is_answered_from_the_article_for_free(
+    app_settings, openai_settings, openai_server, slack_api, web_site
+):
+    backend = {
+        name: getattr(openai_settings, name)
+        for name in ("summarizer_backend", "openai_api_key", "openai_base_url", "openai_model", "openai_timeout")
+    }
+    with running_app(app_settings.model_copy(update=backend)) as app:
+        summary = summarize(app, slack_api, web_site.url("/news/trainium"))
+        app.ctx.settings.daily_token_budget = 1  # spent by the summary
+        asked = len(openai_server.requests)
+        ask_in_thread(app, slack_api, summary["thread_ts"], QUESTION)
+        (answer,) = slack_api.wait_for(lambda: answers(slack_api), timeout=10)
+    assert "50%" in answer["text"] and len(openai_server.requests) == asked

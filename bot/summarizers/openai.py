@@ -351,14 +351,15 @@ class OpenAISummarizer:
             {"role": "user", "content": f"Take notes on this part.\n\n{fenced.block}"},
         ])
 
-    def answer(self, source: str, question: str) -> str:
+    def answer(self, source: str, question: str) -> tuple[str, Usage]:
         """A short answer to a question about an article (bot/answer.py), quoting its evidence."""
         fenced = _Fenced.around("ARTICLE", source)
         messages = [
             {"role": "system", "content": answer_prompt(fenced)},
             {"role": "user", "content": f"Question: {question}\n\n{fenced.block}"},
         ]
-        return self._ask(messages).text.strip()
+        reply = self._ask(messages)
+        return reply.text.strip(), reply.usage
 
     def _checked(self, messages: list[Message], source: str, spec: SummarySpec) -> tuple[list[str], list[str], Usage]:
         """Generate, check, correct once, then repair: (paragraphs, warnings, usage)."""
