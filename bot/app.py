@@ -41,11 +41,23 @@ from bot.spec import SummarySpec
 from bot.store import Store, now
 from bot.summarizers import make_summarizer
 from bot.supervise import Supervisor
-from handlers import commands, evidence, home, mentions, messages, reactions, seen, settings, shortcuts
+from handlers import (
+    assistant,
+    commands,
+    controls,
+    evidence,
+    home,
+    mentions,
+    messages,
+    reactions,
+    seen,
+    settings,
+    shortcuts,
+)
 
 log = logging.getLogger(__name__)
 
-DOORS = (messages, reactions, commands, mentions, shortcuts, home, settings, evidence)
+DOORS = (assistant, messages, reactions, commands, mentions, shortcuts, home, settings, controls, evidence)
 
 MAX_BODY_BYTES = 1_000_000  # Slack's requests are a few KB; a big view submission stays far below this
 # Bolt takes a signed request whose timestamp is within 5 minutes of its clock, either way: from the
@@ -100,6 +112,7 @@ class AppContext:
             "max_words": self.settings.summary_max_words,
             "paragraphs": self.settings.summary_paragraphs,
             "language": self.settings.summary_language,
+            "shape": "paragraphs",
         }
         for scope in ("", channel) if channel else ("",):
             overrides = self.store.scope_settings(team_id or "", scope)
@@ -109,6 +122,7 @@ class AppContext:
             paragraphs=values["paragraphs"],
             language=values["language"],
             source_ratio=self.settings.summary_source_ratio,
+            shape=values["shape"],
         )
         return Preferences(auto_mode=values["auto_mode"], reaction=values["reaction"], spec=spec)
 

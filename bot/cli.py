@@ -18,8 +18,8 @@ from bot.config import Settings, settings_problems
 from bot.errors import BotError
 from bot.evidence import evidence_record
 from bot.pipeline import summarize_source
-from bot.render import grounding_line
-from bot.spec import SummarySpec
+from bot.render import grounding_line, shaped_paragraphs
+from bot.spec import SHAPES, SummarySpec
 from bot.summarizers import Summary, make_summarizer
 
 log = logging.getLogger("bot")
@@ -42,6 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
     summarize.add_argument("--words", type=positive_int, help="at most this many words (default 2000)")
     summarize.add_argument("--paragraphs", type=positive_int, help="exactly this many paragraphs (default 6)")
     summarize.add_argument("--language", help="write the summary in this language (default: the article's)")
+    summarize.add_argument("--shape", choices=list(SHAPES), default="paragraphs",
+                           help="paragraphs (default), bullets (a TL;DR line then points) or tldr")
     summarize.add_argument("--backend", choices=["auto", "openai", "extractive"], default=None)
     summarize.add_argument("--format", choices=["text", "json"], default="text")
     summarize.add_argument(
@@ -88,6 +90,7 @@ def spec_from(args: argparse.Namespace, settings: Settings) -> SummarySpec:
         paragraphs=args.paragraphs or settings.summary_paragraphs,
         language=args.language or settings.summary_language,
         source_ratio=settings.summary_source_ratio,
+        shape=getattr(args, "shape", None) or "paragraphs",
     )
 
 
@@ -111,7 +114,7 @@ def format_text(summary: Summary, evidence: dict | None = None) -> str:
     article = summary.article
     source = article.url or ""  # what was fetched: a page may claim any canonical URL
     header = [article.title or "(untitled)", source]
-    text = "\n".join(line for line in header if line) + "\n\n" + "\n\n".join(summary.paragraphs)
+    text = "\n".join(line for line in header if line) + "\n\n" + "\n\n".join(shaped_paragraphs(summary))
     return text + ("\n\n" + format_evidence(evidence) if evidence else "")
 
 

@@ -146,6 +146,10 @@ class Settings(BaseSettings):
     job_timeout_retries: int = Field(1, ge=0)  # a page that timed out is tried this many more times
     worker_heartbeat: float = Field(10.0, gt=0)  # a worker process writes it is alive this often
     cache_ttl_hours: float = Field(168.0, ge=0)  # a week; 0 turns the summary cache off
+    # How long a summarized article's text is kept to answer questions in its thread (None: the cache's
+    # lifetime); once gone, the article is fetched again.
+    article_retention_hours: float | None = Field(None, ge=0)
+    stream_replies: bool = False  # with OpenAI: stream the summary into the thread (chat.startStream)
     retention_days: float = Field(30.0, gt=0)  # requests, cached articles and summaries, usage: purged after this
 
     # Operations

@@ -16,6 +16,7 @@ then; the SDK never retries such a post on its own (:func:`retry_handlers`).
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import replace
 from http.client import HTTPException
 from urllib.error import URLError
@@ -32,9 +33,18 @@ from slack_sdk.http_retry.builtin_handlers import (
 from slack_sdk.webhook import WebhookClient
 
 from bot import metrics
+from bot.controls import Shown
 from bot.errors import DeliveryError
 from bot.evidence import evidence_record
-from bot.render import SlackMessage, message_text, mrkdwn_link, render_failure, render_summary
+from bot.render import (
+    SlackMessage,
+    escape_mrkdwn,
+    message_text,
+    mrkdwn_link,
+    render_failure,
+    render_summary,
+    with_controls,
+)
 from bot.request import SummaryRequest
 from bot.store import Status, Store
 from bot.summarizers import Summary
@@ -82,7 +92,26 @@ class Delivery:
     # Status reactions: best effort, never the reason a summary is lost.
 
     def working(self, request: SummaryRequest) -> None:
-        self._react("reactions_add", request, WORKING)
+        if not self.loading_status(request):
+            self._react("reactions_add", request, WORKING)
+
+    LOADING = "is summarizing the link\u2026"
+    STATUS_DOORS = ("assistant", "control")  # threads the app answers in itself: no message of the asker's to mark
+
+    def loading_status(self, request: SummaryRequest) -> bool:
+        """A thread's loading state (assistant.threads.setStatus; Slack clears it when the reply is posted, or
+        after two minutes). Asked for in the app's assistant threads and under a pressed control; where Slack
+        refuses it, the hourglass reaction on the asker's message stands in."""
+        if request.door not in self.STATUS_DOORS or not request.thread_ts:
+            return False
+        try:
+            self.client.assistant_threads_setStatus(
+                channel_id=request.channel, thread_ts=request.thread_ts, status=self.LOADING
+            )
+        except SlackApiError as exc:
+            log.debug("assistant.threads.setStatus refused: %s", exc.response.get("error"))
+            return False
+        return True
 
     def finished(self, request: SummaryRequest, *, ok: bool) -> None:
         """The hourglass stays until the last link of the message is done (the caller finished this one)."""
@@ -104,7 +133,12 @@ class Delivery:
     def summary(self, request: SummaryRequest, summary: Summary) -> None:
         """Post the summary, having first kept the evidence its "Show evidence" button opens."""
         self.store.save_evidence(request.key, request.team_id, request.url, evidence_record(summary))
-        self._post_all(request, render_summary(summary, evidence_key=request.key))
+        self._post_all(request, self.summary_messages(request, summary))
+
+    def summary_messages(self, request: SummaryRequest, summary: Summary) -> list[SlackMessage]:
+        """The summary, with the controls under it (Shorter, Longer, Bullets, Translate, Regenerate, 👍/👎)."""
+        messages = render_summary(summary, evidence_key=request.key)
+        return with_controls(messages, Shown.of(request.url, summary, request.spec).encode())
 
     def failure(self, request: SummaryRequest, reason: str) -> None:
         self._post_all(request, [render_failure(reason, request.url)])
@@ -364,3 +398,90 @@ def as_delivery_error(exc: SlackApiError) -> DeliveryError:
     else:
         message = f"Slack refused the reply ({error})."
     return DeliveryError(message, error=error, transient=transient)
+
+
+# Streaming (STREAM_REPLIES with OpenAI): the model's first draft shows while written; the checked summary replaces it.
+
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
+
+
+def inert_markdown(text: str) -> str:
+    """A draft as chat.*Stream's ``markdown_text`` shows it as written: no mention, link or formatting."""
+    return _MARKDOWN.sub(r"\\\1", escape_mrkdwn(text))
+
+
+class DraftStream:
+    """One streamed draft in a thread: started on its first text, appended in pieces, then stopped and
+    replaced by the checked summary (:meth:`Delivery.streamed_summary`). A stream Slack refuses is
+    dropped quietly: the summary is then posted as usual."""
+
+    PIECE = 200  # characters per chat.appendStream; Slack rate-limits the method
+
+    def __init__(self, client: WebClient, request: SummaryRequest) -> None:
+        self.client, self.request = client, request
+        self.ts: str | None = None
+        self.pending = ""
+        self.failed = False
+
+    def append(self, text: str) -> None:
+        if self.failed:
+            return
+        self.pending += text
+        if len(self.pending) >= self.PIECE:
+            self._flush()
+
+    def _flush(self) -> None:
+        if not self.pending or self.failed:
+            return
+        request, text = self.request, inert_markdown(self.pending)
+        try:
+            if self.ts is None:
+                recipient = {"recipient_user_id": request.user, "recipient_team_id": request.team_id} if (
+                    request.user and request.team_id) else {}
+                self.ts = self.client.chat_startStream(
+                    channel=request.channel, thread_ts=request.thread_ts, markdown_text=text, **recipient
+                )["ts"]
+            else:
+                self.client.chat_appendStream(channel=request.channel, ts=self.ts, markdown_text=text)
+            self.pending = ""
+        except SlackApiError as exc:
+            log.info("streaming the draft stopped: %s", exc.response.get("error"))
+            metrics.slack_error(exc.response.get("error") or "stream")
+            self.failed = True
+
+    def stop(self) -> str | None:
+        """End the stream; the ts of the streamed message, if one was started."""
+        self._flush()
+        if self.ts is not None:
+            try:
+                self.client.chat_stopStream(channel=self.request.channel, ts=self.ts)
+            except SlackApiError as exc:
+                log.info("chat.stopStream failed: %s", exc.response.get("error"))
+        return self.ts
+
+
+def streamed_summary(delivery: Delivery, request: SummaryRequest, summary: Summary, stream: DraftStream) -> None:
+    """The checked summary in place of the streamed draft (chat.update), the rest of a long one after it."""
+    ts, progress = stream.stop(), delivery.store.progress(request.key)
+    if ts is None or (progress and progress.parts_posted):  # nothing streamed, or a retry after it was replaced
+        return delivery.summary(request, summary)
+    messages = delivery.summary_messages(request, summary)
+    first = messages[0]
+    try:
+        delivery.client.chat_update(channel=request.channel, ts=ts, **first.as_kwargs())
+    except SlackApiError as exc:
+        raise as_delivery_error(exc) from exc
+    delivery.store.record_part_posted(request.key, 1)
+    delivery._post_in_thread(request, request.thread_ts, messages)
+    return None
+
+
+def withdraw(delivery: Delivery, request: SummaryRequest, stream: DraftStream) -> None:
+    """A draft whose summary failed is not left standing as if it were one."""
+    ts = stream.stop()
+    if ts is None:
+        return
+    try:
+        delivery.client.chat_update(channel=request.channel, ts=ts, text="(draft withdrawn: see the reply below)")
+    except SlackApiError as exc:
+        log.info("could not withdraw a draft: %s", exc.response.get("error"))

@@ -25,9 +25,9 @@ from urllib.parse import urlsplit
 from huey import Huey, RedisHuey, SqliteHuey
 from huey.consumer import Consumer
 
-from bot import logs, metrics, retention, slack_files
+from bot import logs, metrics, retention, slack_files, streaming
 from bot.config import Settings
-from bot.deliver import Delivery, tell_without_token
+from bot.deliver import Delivery, DraftStream, streamed_summary, tell_without_token, withdraw
 from bot.errors import BotError, DeliveryError, FetchTimeout
 from bot.pipeline import summarize_bytes, summarize_source
 from bot.request import SummaryRequest
@@ -337,18 +337,27 @@ class Worker:
             self.store.finish(request.key, Status.POSTED)
             return
         delivery.working(request)
+        stream = self._draft_stream(delivery, request)
         try:
-            summary = self._summarize(request, delivery)
+            with streaming.to(stream.append if stream else None):
+                summary = self._summarize(request, delivery)
             self.store.record_usage(request, summary.backend, summary.model, summary.usage, self._cost(summary))
             metrics.model_usage(summary, self._cost(summary))
             if not self.store.renew(lease, self.settings.job_lease):
                 log.warning("request %s was taken over while this run stalled; the other run answers it", request.key)
                 return
             with metrics.stage("post"):
-                delivery.summary(request, summary)
+                if stream:
+                    streamed_summary(delivery, request, summary, stream)
+                else:
+                    delivery.summary(request, summary)
         except Deferred:
+            if stream:
+                withdraw(delivery, request, stream)
             raise
         except BotError as exc:
+            if stream:
+                withdraw(delivery, request, stream)
             if isinstance(exc, FetchTimeout) and self.store.record_timeout(lease) > self.settings.job_timeout_retries:
                 last_try = True  # slow sites get a budget of their own, smaller than other transient errors
             if exc.transient and not last_try:
@@ -359,6 +368,8 @@ class Worker:
             return
         except Exception:
             log.exception("request %s: unexpected failure", request.key)
+            if stream:
+                withdraw(delivery, request, stream)
             if not last_try:
                 metrics.retry("unexpected")
                 raise
@@ -380,11 +391,18 @@ class Worker:
                 shared = slack_files.download(delivery.client, request.url, self.settings)
             return summarize_bytes(
                 shared.data, shared.content_type, shared.name, request.spec, self.summarizer, self.settings,
-                cache=self.cache,
+                cache=self.cache, fresh=request.fresh,
             )
         return summarize_source(
-            request.url, request.spec, self.summarizer, self.settings, cache=self.cache, fetch_slot=self._fetching
+            request.url, request.spec, self.summarizer, self.settings, cache=self.cache, fetch_slot=self._fetching,
+            fresh=request.fresh,
         )
+
+    def _draft_stream(self, delivery: Delivery, request: SummaryRequest) -> DraftStream | None:
+        """STREAM_REPLIES with OpenAI, in a thread: the first draft shows while the model writes it."""
+        if not (self.settings.stream_replies and self.summarizer.name == "openai" and request.thread_ts):
+            return None
+        return DraftStream(delivery.client, request)
 
     def _cost(self, summary: Summary) -> float:
         if summary.backend != "openai":

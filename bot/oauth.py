@@ -35,6 +35,7 @@ class NotInstalled(DeliveryError):
 # Exactly the bot scopes in manifest.yml.
 BOT_SCOPES = [
     "app_mentions:read",
+    "assistants:write",  # the assistant thread: suggested prompts, title, loading status (handlers/assistant.py)
     "channels:history",
     "groups:history",
     "im:history",

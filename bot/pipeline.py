@@ -84,6 +84,7 @@ def summarize_source(
     cache: SummaryCache | None = None,
     progress: Progress | None = None,
     fetch_slot: Callable[[str], contextlib.AbstractContextManager] | None = None,
+    fresh: bool = False,
 ) -> Summary:
     """``fetch_slot(source)`` wraps the fetch alone (the job queue's per-host limit)."""
     say = progress or (lambda _message: None)
@@ -93,7 +94,7 @@ def summarize_source(
     say("Extracting the article")
     with metrics.stage("extract"):
         article = read_article(page, settings)
-    return summarize_article(article, spec, summarizer, cache=cache, progress=say)
+    return summarize_article(article, spec, summarizer, cache=cache, progress=say, fresh=fresh)
 
 
 def read_article(page: Page, settings: Settings) -> Article:
@@ -125,6 +126,7 @@ def summarize_bytes(
     *,
     cache: SummaryCache | None = None,
     progress: Progress | None = None,
+    fresh: bool = False,
 ) -> Summary:
     """A document someone handed over as bytes (a file shared in Slack), within the same caps as a page.
 
@@ -141,7 +143,7 @@ def summarize_bytes(
     say("Extracting the article")
     with metrics.stage("extract"):
         article = read_article(_page_from_bytes(raw, name, declared), settings)
-    return summarize_article(article, spec, summarizer, cache=cache, progress=say)
+    return summarize_article(article, spec, summarizer, cache=cache, progress=say, fresh=fresh)
 
 
 def summarize_article(
@@ -151,17 +153,19 @@ def summarize_article(
     *,
     cache: SummaryCache | None = None,
     progress: Progress | None = None,
+    fresh: bool = False,
 ) -> Summary:
-    """Fit the spec to the article (the one budget rule), summarize or take it from the cache."""
+    """Fit the spec to the article (the one budget rule), summarize or take it from the cache
+    (not when ``fresh``: Regenerate asks for a new one, which then replaces the cached one)."""
     say = progress or (lambda _message: None)
     key = cache and cache.key(article, spec, summarizer.name, summarizer.model)
-    if cache and (cached := cache.get(key)):
+    if cache and not fresh and (cached := cache.get(key)):
         say("Found in the cache")
         return with_grounding(cached)
     fitted, warnings = spec_rules.fit(spec, article.text)
     say(f"Summarizing {article.word_count} words with {summarizer.name} (at most {fitted.max_words} words)")
     with metrics.stage("summarize"):
-        summary = summarizer.summarize(article, fitted)
+        summary = summarize_shaped(summarizer, article, fitted)
     noted = tuple(article.warnings) + tuple(warnings)  # what reading the source found, then the budget rule
     if noted:
         summary = replace(summary, warnings=noted + tuple(summary.warnings))
@@ -176,3 +180,10 @@ def with_grounding(summary: Summary) -> Summary:
     result = spec_rules.check(summary.paragraphs, summary.article.text, summary.spec)
     removed = tuple(w for w in summary.warnings if w.startswith(spec_rules.DROPPED))
     return replace(summary, grounding=Grounding(result.grounded, result.ungrounded, removed))
+
+
+def summarize_shaped(summarizer: Summarizer, article: Article, spec: SummarySpec) -> Summary:
+    """Any shape from any backend: each writes ``spec_rules.shaped(spec)`` parts (a TL;DR line then one
+    point each, for bullets), and the Summary keeps the shape asked for."""
+    summary = summarizer.summarize(article, spec_rules.shaped(spec))
+    return replace(summary, spec=replace(summary.spec, shape=spec.shape, paragraphs=spec.paragraphs))

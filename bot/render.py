@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from urllib.parse import quote, urlsplit
 
 from bot.sentences import split_sentences
@@ -105,7 +105,7 @@ def render_summary(
     title = _title(summary)
     parts = [_Part(_header(title)), *_source_parts(summary)]
     section_limit = min(MAX_SECTION_CHARS, max_chars)
-    for paragraph in summary.paragraphs:
+    for paragraph in shaped_paragraphs(summary):
         for chunk in fit_text(paragraph, section_limit):
             parts.append(_paragraph(chunk))
     grounding = summary.grounding
@@ -207,6 +207,9 @@ def render_usage(
             f"• `{usage}`: summarize a link, for example `{example}`",
             f"• {mention} {escape_mrkdwn('<url>')}: mention me with a link, in a channel, a DM or a thread.",
             f"• React with :{emoji}: to a message that has a link.",
+            "• `shape=bullets` (a TL;DR line then points) or `shape=tldr` after a link changes the summary's shape.",
+            f"• Under a summary: Shorter, Longer, Bullets, Translate, Regenerate; {mention} with a question in "
+            "its thread is answered from the article.",
             f"• `{escape_mrkdwn(command)} help` or {mention} help: this message.",
             f"A summary has at most {spec.max_words} words in {spec.paragraphs} paragraphs, and never more "
             f"than {spec.source_ratio:.0%} of the source's words: a short page gets a short summary.",
@@ -447,3 +450,71 @@ def _fallback(plains: list[str], limit: int) -> str:
             text += separator + piece
         break
     return text
+
+
+# Shapes and controls (issue 12).
+
+BULLET = "\u2022 "
+CONTROL_PREFIX = "summary_control:"  # action_id of every control: summary_control:shorter, ...
+CONTROLS = (("shorter", "Shorter"), ("longer", "Longer"), ("bullets", "Bullets"), ("regenerate", "Regenerate"),
+            ("like", "\U0001f44d"), ("dislike", "\U0001f44e"))
+TRANSLATE = "translate"
+LANGUAGES = ("English", "French", "German", "Spanish", "Italian", "Portuguese", "Dutch", "Polish", "Japanese",
+             "Chinese", "Korean", "Arabic", "Hindi", "Russian", "Ukrainian", "Turkish")
+MAX_CONTROL_VALUE = 2000
+
+
+def shaped_paragraphs(summary: Summary) -> list[str]:
+    """Bullets: the TL;DR line, then the points as one plain_text list (one part per line, never parsed)."""
+    paragraphs = list(summary.paragraphs)
+    if summary.spec.shape == "tldr" and paragraphs:
+        return ["TL;DR: " + " ".join(paragraphs)]
+    if summary.spec.shape != "bullets" or not paragraphs:
+        return paragraphs
+    head, points = paragraphs[0], paragraphs[1:]
+    return ["TL;DR: " + head, *(["\n".join(BULLET + " ".join(p.split()) for p in points)] if points else [])]
+
+
+def control_blocks(value: str) -> list[dict]:
+    """The buttons under a summary; ``value`` (what the summary was made of, see handlers/controls.py)
+    rides on each button, so a press needs nothing but its own payload. None when it does not fit."""
+    if len(value) > MAX_CONTROL_VALUE:
+        return []
+    buttons = [
+        {"type": "button", "action_id": CONTROL_PREFIX + name, "text": {"type": "plain_text", "text": label},
+         "value": value}
+        for name, label in CONTROLS
+    ]
+    menu = {
+        "type": "static_select",
+        "action_id": CONTROL_PREFIX + TRANSLATE,
+        "placeholder": {"type": "plain_text", "text": "Translate"},
+        "options": [{"text": {"type": "plain_text", "text": name}, "value": name} for name in LANGUAGES],
+    }
+    return [{"type": "actions", "block_id": "summary_controls", "elements": [*buttons[:4], menu, *buttons[4:]]}]
+
+
+def with_controls(messages: list[SlackMessage], value: str) -> list[SlackMessage]:
+    """The reply with the controls under its last message (or in one more, when that one is full)."""
+    controls = control_blocks(value)
+    if not controls or not messages:
+        return messages
+    last = messages[-1]
+    if len(last.blocks) + len(controls) <= MAX_BLOCKS:
+        return [*messages[:-1], replace(last, blocks=[*last.blocks, *controls])]
+    return [*messages, SlackMessage(text="Change this summary", blocks=controls)]
+
+
+def render_answer(quotes: tuple[str, ...], not_said: str, lead: str = "From the article:") -> SlackMessage:
+    """A question's answer: the article's own sentences, quoted, as plain_text (never parsed)."""
+    if not quotes:
+        return SlackMessage(text=escape_mrkdwn(not_said), blocks=[{"type": "section", "text": _plain(not_said)}])
+    body = "\n".join(f"\u201c{clip_raw(' '.join(q.split()), 1400)}\u201d" for q in quotes)
+    body = clip_raw(lead + "\n" + body, MAX_SECTION_CHARS)
+    return SlackMessage(text=clip(body, MAX_TEXT_CHARS), blocks=[{"type": "section", "text": _plain(body)}])
+
+
+def render_model_answer(answer: str) -> SlackMessage:
+    """A model's answer to a question, as plain_text (never parsed), within a section's limit."""
+    body = clip_raw(" ".join(answer.split(" ")).strip() or "The article does not say.", MAX_SECTION_CHARS)
+    return SlackMessage(text=clip(body, MAX_TEXT_CHARS), blocks=[{"type": "section", "text": _plain(body)}])

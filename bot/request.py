@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from bot.spec import SummarySpec
 
-Door = Literal["message", "reaction", "command", "mention", "shortcut"]
+Door = Literal["message", "reaction", "command", "mention", "shortcut", "control", "assistant"]
 
 
 @dataclass(frozen=True)
@@ -57,13 +57,19 @@ class SummaryRequest:
     response_url: str | None = None
     event_id: str | None = None  # Slack's id for the delivery that asked (retries share it)
     auth: Authorization | None = None  # None: the one workspace of SLACK_BOT_TOKEN (or a request queued before)
+    fresh: bool = False  # summarize again, not from the cache (Regenerate)
+    press: str | None = None  # the button press that asked (handlers/controls.py): its own idempotency key
 
     @property
     def key(self) -> str:
         """The idempotency key: one summary per link, per message (or command), per spec."""
         anchor = self.source_ts or self.thread_ts or self.event_id or ""
         spec = f"{self.spec.max_words}/{self.spec.paragraphs}/{self.spec.language or ''}"
+        if self.spec.shape != "paragraphs":
+            spec += f"/{self.spec.shape}"
         raw = f"{self.team_id}|{self.channel}|{anchor}|{self.url}|{spec}"
+        if self.press:  # a press asks once, however often it is clicked or delivered
+            raw = f"{self.team_id}|{self.channel}|press|{self.press}"
         return hashlib.sha256(raw.encode()).hexdigest()[:40]
 
     def to_dict(self) -> dict[str, Any]:

@@ -29,10 +29,43 @@ class SummarySpec:
     paragraphs: int = 6
     language: str | None = None
     source_ratio: float = 0.5  # the budget rule: at most this share of the source's words
+    shape: str = "paragraphs"  # one of SHAPES: paragraphs, bullets (a TL;DR line then points), tldr
 
     def fitted(self, source_words: int) -> SummarySpec:
         """The spec a summarizer works to for a source of this length (see :func:`word_budget`)."""
         return replace(self, max_words=word_budget(self, source_words))
+
+
+# --- shapes: how many parts a summary has, whatever it is made of -------------------------------------
+
+SHAPES = ("paragraphs", "bullets", "tldr")
+TLDR_WORDS = 60  # a TL;DR is one short paragraph, whatever the budget
+
+
+def parts_wanted(spec: SummarySpec) -> int:
+    """The parts a summary of this shape has: its paragraphs; a TL;DR line and ``paragraphs`` bullet
+    points; or the one TL;DR paragraph. The one place a shape turns into a count."""
+    if spec.shape == "bullets":
+        return spec.paragraphs + 1
+    if spec.shape == "tldr":
+        return 1
+    return spec.paragraphs
+
+
+def shaped(spec: SummarySpec) -> SummarySpec:
+    """The spec as a plain paragraph count, for a summarizer that knows only paragraphs: every backend
+    writes each shape this way (part 1 of bullets is the TL;DR line, each next part one point)."""
+    words = min(spec.max_words, TLDR_WORDS) if spec.shape == "tldr" else spec.max_words
+    return replace(spec, shape="paragraphs", paragraphs=parts_wanted(spec), max_words=words)
+
+
+def _with_parts(spec: SummarySpec, parts: int) -> SummarySpec:
+    """The spec whose shape has ``parts`` parts (the inverse of :func:`parts_wanted`)."""
+    if spec.shape == "bullets":
+        return replace(spec, paragraphs=max(1, parts - 1))
+    if spec.shape == "tldr":
+        return spec
+    return replace(spec, paragraphs=parts)
 
 
 def word_budget(spec: SummarySpec, source_words: int) -> int:
@@ -52,9 +85,13 @@ def fit(spec: SummarySpec, source_text: str) -> tuple[SummarySpec, tuple[str, ..
     sentences = len(split)
     if sentences and fitted.max_words < count_words(split[0]) <= spec.max_words:  # a very short article:
         fitted = replace(fitted, max_words=count_words(split[0]))  # its opening sentence, rather than nothing
-    if 0 < sentences < spec.paragraphs:
+    if spec.shape == "tldr":
+        fitted = replace(fitted, max_words=min(fitted.max_words, TLDR_WORDS))
+    if 0 < sentences < parts_wanted(spec):
         note = "sentence" if sentences == 1 else "sentences"
         paras = "paragraph" if sentences == 1 else "paragraphs"
+        if spec.shape != "paragraphs":
+            return _with_parts(fitted, sentences), (f"The article has only {sentences} {note}.",)
         return replace(fitted, paragraphs=sentences), (
             f"The article has only {sentences} {note}, so this summary has {sentences} {paras}, not {spec.paragraphs}.",
         )
@@ -82,8 +119,8 @@ def check(paragraphs: Sequence[str], source_text: str, spec: SummarySpec) -> Che
     ungrounded = tuple(dict.fromkeys(fact.text for fact in facts if not fact.grounded))
     grounded = tuple(dict.fromkeys(fact.text for fact in facts if fact.grounded))
     problems = []
-    if len(paras) != spec.paragraphs:
-        problems.append(f"The summary has {len(paras)} paragraphs; it must have exactly {spec.paragraphs}.")
+    if len(paras) != parts_wanted(spec):
+        problems.append(f"The summary has {len(paras)} paragraphs; it must have exactly {parts_wanted(spec)}.")
     if words > spec.max_words:
         problems.append(f"It has {words:,} words; the limit is {spec.max_words:,}.")
     if ungrounded:
@@ -103,10 +140,10 @@ def repair(paragraphs: Sequence[str], source_text: str, spec: SummarySpec) -> tu
     runs = [split_sentences(" ".join(p.split())) for p in normalize_paragraphs(paragraphs)]
     warnings: list[str] = []
     runs = _drop_ungrounded(runs, Grounder(source_text), warnings)
-    runs = _reshape(runs, spec.paragraphs, warnings)
+    runs = _reshape(runs, parts_wanted(spec), warnings)
     runs = _trim(runs, spec.max_words, warnings)
-    if len(runs) < spec.paragraphs:
-        warnings.append(f"Only {len(runs)} paragraphs could be kept, not {spec.paragraphs}.")
+    if len(runs) < parts_wanted(spec):
+        warnings.append(f"Only {len(runs)} paragraphs could be kept, not {parts_wanted(spec)}.")
     return [" ".join(run) for run in runs], warnings
 
 

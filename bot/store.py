@@ -96,6 +96,27 @@ class ScopeSettingsRow(Base):
     max_words: Mapped[int | None] = mapped_column(Integer)
     paragraphs: Mapped[int | None] = mapped_column(Integer)
     language: Mapped[str | None] = mapped_column(String(32))
+    shape: Mapped[str | None] = mapped_column(String(16))
+
+
+class FeedbackRow(Base):
+    """A person's 👍 or 👎 on one summary (the message the buttons are under); a second press replaces it."""
+
+    __tablename__ = "feedback"
+
+    team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(32), primary_key=True)
+    message_ts: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    url: Mapped[str] = mapped_column(String(2048))
+    vote: Mapped[int] = mapped_column(Integer)  # +1 or -1
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now, index=True)
+
+
+@dataclass(frozen=True)
+class FeedbackTotals:
+    up: int = 0
+    down: int = 0
 
 
 class CacheRow(Base):
@@ -166,7 +187,7 @@ class QueueWorkerRow(Base):
     beat_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
 
 
-SETTING_FIELDS = ("auto_mode", "reaction", "max_words", "paragraphs", "language")
+SETTING_FIELDS = ("auto_mode", "reaction", "max_words", "paragraphs", "language", "shape")
 
 # What RETENTION_DAYS purges: each table, and the column that says how old a row is. A new table that
 # holds what people shared or said (links, article text, summaries, feedback) gets a line here.
@@ -177,6 +198,7 @@ RETAINED = {
     "seen_requests": "seen_at",  # signatures of requests let in (normally gone after 10 minutes)
     "seen_links": "seen_at",  # links of messages the app saw (normally gone after SEEN_LINKS_HOURS)
     "queue_workers": "beat_at",  # heartbeats of worker processes (a killed one leaves its row behind)
+    "feedback": "created_at",  # who liked or disliked which summary
 }
 
 
@@ -554,6 +576,45 @@ class Store:
         with self._session() as session:
             count, prompt, completion, cost = session.execute(query).one()
         return UsageTotals(count, int(prompt), int(completion), float(cost))
+
+    # -- the conversation after a summary (issue 12) --------------------------------------------
+
+    def record_feedback(self, team_id: str, channel: str, message_ts: str, user: str, url: str, vote: int) -> None:
+        with self._session.begin() as session:
+            session.merge(FeedbackRow(team_id=team_id, channel=channel, message_ts=message_ts, user_id=user,
+                                      url=url, vote=vote, created_at=now()))
+
+    def feedback_totals(self, team_id: str, since: datetime) -> FeedbackTotals:
+        with self._session() as session:
+            votes = session.execute(
+                select(FeedbackRow.vote, func.count())
+                .where(FeedbackRow.team_id == team_id, FeedbackRow.created_at >= since)
+                .group_by(FeedbackRow.vote)
+            ).all()
+        counts = dict(votes)
+        return FeedbackTotals(up=counts.get(1, 0), down=counts.get(-1, 0))
+
+    def thread_link(self, team_id: str, channel: str, thread_ts: str) -> str | None:
+        """The link most recently summarized in this thread, from the app's own requests (no history read)."""
+        with self._session() as session:
+            return session.scalar(
+                select(RequestRow.url)
+                .where(RequestRow.team_id == team_id, RequestRow.channel == channel, RequestRow.thread_ts == thread_ts)
+                .where(RequestRow.url != "", RequestRow.status != Status.FAILED)
+                .order_by(RequestRow.created_at.desc())
+                .limit(1)
+            )
+
+    def cached_article(self, url: str, max_age: timedelta) -> dict | None:
+        """The article (as the cache keeps it) of the newest summary of ``url`` within ``max_age``."""
+        with self._session() as session:
+            payload = session.scalar(
+                select(CacheRow.payload)
+                .where(CacheRow.url == url, CacheRow.created_at >= now() - max_age)
+                .order_by(CacheRow.created_at.desc())
+                .limit(1)
+            )
+        return payload["article"] if payload else None
 
     # -- operations ---------------------------------------------------------------------------
 

@@ -17,7 +17,7 @@ from bot.links import find_links_in_text
 from bot.oauth import NOT_INSTALLED
 from bot.render import escape_mrkdwn, render_usage
 from bot.request import Authorization, SummaryRequest
-from bot.spec import SummarySpec
+from bot.spec import SHAPES, SummarySpec
 
 if TYPE_CHECKING:
     from bot.app import AppContext
@@ -41,7 +41,8 @@ class Ask:
 def parse_ask(text: str, defaults: SummarySpec, limit: int) -> Ask:
     """`<https://x|x> words=300 paragraphs=3 language=fr` -> Ask. Raises InputError naming the problem."""
     urls = find_links_in_text(text, limit=limit)
-    values = {"max_words": defaults.max_words, "paragraphs": defaults.paragraphs, "language": defaults.language}
+    values = {"max_words": defaults.max_words, "paragraphs": defaults.paragraphs, "language": defaults.language,
+              "shape": defaults.shape}
     leftover = []
     for token in re.sub(r"<[^>]*>", " ", text).split():
         match = OPTION.match(token)
@@ -51,11 +52,20 @@ def parse_ask(text: str, defaults: SummarySpec, limit: int) -> Ask:
         name, value = match.group(1).lower(), match.group(2)
         if name == "language":
             values["language"] = value or None
+        elif name == "shape":
+            values["shape"] = _shape(value)
         elif name in LIMITS:
             values["max_words" if name == "words" else name] = _number(name, value)
         else:
-            raise InputError(f"I don't know the option `{name}`. I understand words=N, paragraphs=N and language=xx.")
+            raise InputError(f"I don't know the option `{name}`. I understand words=N, paragraphs=N, language=xx "
+                             "and shape=paragraphs|bullets|tldr.")
     return Ask(urls=urls, spec=SummarySpec(source_ratio=defaults.source_ratio, **values), words=leftover)
+
+
+def _shape(value: str) -> str:
+    if value.lower() not in SHAPES:
+        raise InputError(f"`shape` must be one of {', '.join(SHAPES)}, not `{escape_mrkdwn(value)}`.")
+    return value.lower()
 
 
 def _number(name: str, value: str) -> int:

@@ -9,7 +9,7 @@ from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 
 from bot.render import render_usage
-from bot.store import UsageTotals, now
+from bot.store import FeedbackTotals, UsageTotals, now
 from handlers.common import COMMAND, workspace
 from handlers.settings import OPEN_WORKSPACE_SETTINGS, describe, is_admin
 
@@ -50,6 +50,8 @@ def home_view(ctx: AppContext, team: str, user: str, admin: bool) -> dict:
             + _usage_line("Last 30 days, this workspace", ctx.store.usage_totals(team, since=month))
             + "\n"
             + _usage_line("Last 30 days, you", ctx.store.usage_totals(team, since=month, user_id=user))
+            + "\n"
+            + _feedback_line(ctx.store.feedback_totals(team, since=month))
         ),
     ]
     return {"type": "home", "blocks": blocks}
@@ -61,6 +63,10 @@ def _usage_line(label: str, totals: UsageTotals) -> str:
         f"{label}: {totals.summaries:,} {summaries}, {totals.tokens:,} tokens "
         f"({totals.prompt_tokens:,} in, {totals.completion_tokens:,} out), about ${totals.cost_usd:,.2f}"
     )
+
+
+def _feedback_line(totals: FeedbackTotals) -> str:
+    return f"Feedback on summaries, last 30 days: {totals.up:,} \U0001f44d, {totals.down:,} \U0001f44e"
 
 
 def _section(text: str) -> dict:

@@ -13,6 +13,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.render import escape_mrkdwn
+from bot.spec import SHAPES
 from handlers.common import LIMITS
 
 if TYPE_CHECKING:
@@ -88,6 +89,7 @@ def settings_view(team: str, channel: str, current: dict) -> dict:
             _text(
                 "language", "Write summaries in (e.g. English, fr); empty: the article's language", current["language"]
             ),
+            _shape_select(current.get("shape")),
         ],
     }
 
@@ -116,6 +118,7 @@ def read_values(state: dict) -> tuple[dict, dict]:
         "max_words": _int(value("max_words"), "max_words", errors),
         "paragraphs": _int(value("paragraphs"), "paragraphs", errors),
         "language": language,
+        "shape": _shape_value(value("shape")),
     }
     return values, errors
 
@@ -163,6 +166,22 @@ def _number(block: str, label: str, initial: int | None) -> dict:
     return {"type": "input", "block_id": block, "label": _plain(label), "element": element, "optional": True}
 
 
+SHAPE_LABELS = {"paragraphs": "Paragraphs", "bullets": "A TL;DR line then bullet points", "tldr": "TL;DR only"}
+
+
+def _shape_select(current: str | None) -> dict:
+    """The shape of a summary (bot/spec.py SHAPES), or inherit."""
+    options = [_option(INHERIT, "Inherit"), *(_option(shape, SHAPE_LABELS[shape]) for shape in SHAPES)]
+    element = {"type": "static_select", "action_id": "shape", "options": options}
+    element["initial_option"] = next(o for o in options if o["value"] == (current or INHERIT))
+    return {"type": "input", "block_id": "shape", "label": _plain("Shape of a summary"), "element": element,
+            "optional": True}
+
+
+def _shape_value(raw: str | None) -> str | None:
+    return raw if raw in SHAPES else None
+
+
 def _option(value: str, text: str) -> dict:
     return {"text": _plain(text), "value": value}
 
@@ -179,6 +198,7 @@ def describe(preferences) -> str:
             f"*Automatic summaries of posted links:* {'on' if preferences.auto_mode else 'off'}",
             f"*Reaction that asks for a summary:* :{escape_mrkdwn(preferences.reaction)}:",
             f"*Length:* at most {spec.max_words:,} words in {spec.paragraphs} paragraphs",
+            f"*Shape:* {SHAPE_LABELS.get(spec.shape, spec.shape)}",
             f"*Language:* {escape_mrkdwn(spec.language) if spec.language else 'the article’s own'}",
         ]
     )

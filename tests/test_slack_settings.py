@@ -174,6 +174,7 @@ def test_settings_command_opens_a_modal_on_the_channel_inheriting_everything(sla
         "max_words": None,
         "paragraphs": None,
         "language": None,
+        "shape": "inherit",
     }
 
 
@@ -189,6 +190,7 @@ def test_settings_modal_shows_the_channel_current_overrides(slack_app, slack_api
         "max_words": None,
         "paragraphs": "3",
         "language": None,
+        "shape": "inherit",
     }
 
 
@@ -206,9 +208,10 @@ def test_a_valid_submission_saves_the_channel_overrides_and_closes_the_modal(sla
         "max_words": 300,
         "paragraphs": 3,
         "language": "French",
+        "shape": None,
     }
     assert slack_app.ctx.store.scope_settings(TEAM, "") == dict.fromkeys(
-        ["auto_mode", "reaction", "max_words", "paragraphs", "language"]
+        ["auto_mode", "reaction", "max_words", "paragraphs", "language", "shape"]
     )
 
 

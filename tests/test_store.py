@@ -243,6 +243,7 @@ def test_saving_a_setting_keeps_the_others(store: Store) -> None:
         "max_words": 300,
         "paragraphs": None,
         "language": "fr",
+        "shape": None,
     }
 
 

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 import openai
 
+from bot import streaming
 from bot.config import Settings
 from bot.errors import InputError, SummarizeError
 from bot.extract import Article
@@ -133,6 +134,18 @@ def summary_prompt(spec: SummarySpec, fenced: _Fenced, *, from_notes: bool) -> s
         "and no fact, name or number it does not contain.",
         _language_rule(spec),
         "Reply with the summary only.",
+    ])
+
+
+def answer_prompt(fenced: _Fenced) -> str:
+    return "\n".join([
+        "You answer questions about one article, from the article alone.",
+        fenced.rule("The article"),
+        "",
+        "Answer in at most three sentences, then quote the article's sentence or sentences that support the "
+        "answer, word for word, each on its own line in double quotes. If the article does not say, reply "
+        "exactly: The article does not say. Use no fact, name or number the article does not contain; plain "
+        "text, no markdown.",
     ])
 
 
@@ -338,9 +351,20 @@ class OpenAISummarizer:
             {"role": "user", "content": f"Take notes on this part.\n\n{fenced.block}"},
         ])
 
+    def answer(self, source: str, question: str) -> tuple[str, Usage]:
+        """A short answer to a question about an article (bot/answer.py), quoting its evidence."""
+        fenced = _Fenced.around("ARTICLE", source)
+        messages = [
+            {"role": "system", "content": answer_prompt(fenced)},
+            {"role": "user", "content": f"Question: {question}\n\n{fenced.block}"},
+        ]
+        reply = self._ask(messages)
+        return reply.text.strip(), reply.usage
+
     def _checked(self, messages: list[Message], source: str, spec: SummarySpec) -> tuple[list[str], list[str], Usage]:
         """Generate, check, correct once, then repair: (paragraphs, warnings, usage)."""
-        draft = self._ask(messages)
+        with streaming.drafting():  # the first draft may be shown while written (STREAM_REPLIES); checked after
+            draft = self._ask(messages)
         paragraphs, usage = reply_paragraphs(draft.text), draft.usage
         result = check(paragraphs, source, spec)
         if result.ok:
@@ -365,7 +389,7 @@ class OpenAISummarizer:
 
     def _ask(self, messages: list[Message]) -> _Reply:
         with _plain_errors(self.model):
-            reply = self._ask_streamed(messages) if self.stream else self._ask_whole(messages)
+            reply = self._ask_streamed(messages) if self.stream or streaming.wanted() else self._ask_whole(messages)
         log.debug("openai request: model=%s stream=%s prompt_tokens=%d completion_tokens=%d",
                   self.model, self.stream, reply.usage.prompt_tokens, reply.usage.completion_tokens)
         return reply
@@ -390,6 +414,7 @@ class OpenAISummarizer:
                 usage = chunk.usage or usage
                 for choice in chunk.choices or []:
                     content.append(getattr(choice.delta, "content", None) or "")
+                    streaming.emit(content[-1])
                     refusal.append(getattr(choice.delta, "refusal", None) or "")
                     finish_reason = choice.finish_reason or finish_reason
         if not chunks:  # not an event stream at all (a JSON body or a proxy's page)
