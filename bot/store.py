@@ -535,10 +535,11 @@ class Store:
 
     def save_evidence(self, request_key: str, team_id: str, url: str, evidence: dict) -> None:
         """Keep what a summary's "Show evidence" modal shows, beside the cached summaries (and purged
-        with them), under a key no summary has."""
-        payload = {"team_id": team_id, "evidence": evidence}
+        with them), under a key no summary has and with no URL, so a look-up of a URL's cached article
+        never finds it."""
+        payload = {"team_id": team_id, "url": url, "evidence": evidence}
         with self._session.begin() as session:
-            session.merge(CacheRow(key=_evidence_key(request_key), url=url, payload=payload, created_at=now()))
+            session.merge(CacheRow(key=_evidence_key(request_key), url="", payload=payload, created_at=now()))
 
     def evidence(self, request_key: str, team_id: str) -> dict | None:
         """The evidence stored for a request of this workspace, or None."""
