@@ -4,11 +4,9 @@ workers, and everything newer stays. On SQLite and on PostgreSQL (which runs und
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
-import pytest
 from sqlalchemy import func, select, update
 
 from bot.cli import main
@@ -19,20 +17,6 @@ from bot.store import RETAINED, Base, CacheRow, RequestRow, Store, UsageRow, now
 from bot.summarizers import Usage
 
 DAYS = 30
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'data' / 'summarizer.db'}"
-    return request.getfixturevalue("postgres_url")
-
-
-@pytest.fixture
-def store(database_url: str) -> Iterator[Store]:
-    store = Store(database_url)
-    yield store
-    store.close()
 
 
 def ask(url: str) -> SummaryRequest:

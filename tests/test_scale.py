@@ -27,19 +27,24 @@ CHANNEL = "C043YJGBY49"
 pytestmark = needs_ci("2 serve and 2 worker processes answering 200 events")
 
 
+def scaled_out(redis_url: str, postgres_url: str, model: FakeOpenAIServer) -> dict[str, str]:
+    """The settings every `serve` and `worker` process of a scaled-out install shares."""
+    return {
+        "redis_url": redis_url,
+        "database_url": postgres_url,
+        "worker_threads": "8",
+        "summarizer_backend": "openai",
+        "openai_api_key": "sk-test-not-a-real-key",
+        "openai_base_url": model.base_url,
+        "openai_model": model.model,
+    }
+
+
 def test_two_servers_and_two_workers_answer_200_links_once_each(
     bot: BotLauncher, slack_api: FakeSlack, web_site: WebSite, redis_url: str, postgres_url: str
 ) -> None:
     with FakeOpenAIServer(latency=0.5) as model:
-        shared = {
-            "redis_url": redis_url,
-            "database_url": postgres_url,
-            "worker_threads": "8",
-            "summarizer_backend": "openai",
-            "openai_api_key": "sk-test-not-a-real-key",
-            "openai_base_url": model.base_url,
-            "openai_model": model.model,
-        }
+        shared = scaled_out(redis_url, postgres_url, model)
         servers = [bot.serve(**shared).url for _ in range(2)]
         for _ in range(2):
             bot.worker(**shared)
@@ -65,15 +70,7 @@ def test_a_worker_killed_mid_run_leaves_no_link_unanswered_past_its_lease_and_no
 ) -> None:
     """JOB_LEASE is 60 s: its links come back within a lease and a reaper pass, not JOB_STRANDED_AFTER (300 s)."""
     with FakeOpenAIServer(latency=2.0) as model:
-        shared = {
-            "redis_url": redis_url,
-            "database_url": postgres_url,
-            "worker_threads": "8",
-            "summarizer_backend": "openai",
-            "openai_api_key": "sk-test-not-a-real-key",
-            "openai_base_url": model.base_url,
-            "openai_model": model.model,
-        }
+        shared = scaled_out(redis_url, postgres_url, model)
         servers = [bot.serve(**shared).url for _ in range(2)]
         doomed, _survivor = (bot.worker(**shared) for _ in range(2))
 
