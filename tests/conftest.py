@@ -49,3 +49,18 @@ def shared_dir() -> Path:
     if not SHARED.is_dir():
         pytest.skip(f"needs the team's shared/ folder (benchmark data, spec checker), not found at {SHARED}")
     return SHARED
+
+
+@pytest.fixture
+def cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture):
+    """Run the CLI in-process with loopback fetches allowed; returns (exit code, stdout, stderr)."""
+    from bot.cli import main
+
+    monkeypatch.setenv("FETCH_ALLOW_HOSTS", "127.0.0.1")
+
+    def run(*args: str) -> tuple[int, str, str]:
+        code = main(list(args))
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run

@@ -11,21 +11,6 @@ import threading
 
 import pytest
 
-from bot.cli import main
-
-
-@pytest.fixture
-def cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture):
-    """Run the CLI in-process with loopback fetches allowed; returns (exit code, stdout, stderr)."""
-    monkeypatch.setenv("FETCH_ALLOW_HOSTS", "127.0.0.1")
-
-    def run(*args: str) -> tuple[int, str, str]:
-        code = main(list(args))
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return run
-
 
 def paragraphs_of(text_output: str) -> list[str]:
     """The text format: title, source URL, blank line, then paragraphs separated by blank lines."""

@@ -3,24 +3,11 @@ summary, in the new message's thread, instead of a second summary (automatic mod
 
 from __future__ import annotations
 
-import pytest
-
-from tests.fixtures.app import post_link, posted, running_app, summaries, wait_until_finished
+from tests.fixtures.app import post_link, posted, summaries, wait_until_finished
 from tests.fixtures.slack_payloads import CHANNEL, event_payload, summarize_command
 
 OTHER_CHANNEL = "C0OTHER001"
 ARTICLE = "/news/plain-article"
-
-
-@pytest.fixture
-def openai_app(app_settings, openai_settings):
-    """The app summarizing with the OpenAI backend against the fake server, so model calls can be counted."""
-    backend = {
-        name: getattr(openai_settings, name)
-        for name in ("summarizer_backend", "openai_api_key", "openai_base_url", "openai_model", "openai_timeout")
-    }
-    with running_app(app_settings.model_copy(update=backend)) as app:
-        yield app
 
 
 def summarized(app, slack_api, url: str, channel: str = CHANNEL) -> dict:

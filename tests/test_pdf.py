@@ -9,7 +9,6 @@ import sys
 import py3langid
 import pytest
 
-from bot.cli import main
 from bot.errors import BotError, ExtractError
 from bot.pdf import read_pdf
 from bot.pipeline import summarize_bytes, summarize_source
@@ -151,18 +150,6 @@ def test_a_pdf_larger_than_the_size_cap_is_refused(web_site, settings, extractiv
 
 
 # --- failures, exit 3 --------------------------------------------------------------------------
-
-
-@pytest.fixture
-def cli(monkeypatch, capsys):
-    monkeypatch.setenv("FETCH_ALLOW_HOSTS", "127.0.0.1")
-
-    def run(*args: str) -> tuple[int, str, str]:
-        code = main(list(args))
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return run
 
 
 @pytest.mark.parametrize(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from tests.fixtures.app import posted, running_app
 from tests.fixtures.conversation import ask_in_thread, summarize
 from tests.fixtures.openai_server import Reply
@@ -46,16 +44,6 @@ def test_the_article_is_read_again_when_its_copy_is_gone(app_settings, slack_api
         ask_in_thread(app, slack_api, summary["thread_ts"], "what efficiency gain does Apple expect?")
         (answer,) = slack_api.wait_for(lambda: answers(slack_api), timeout=10)
     assert "50%" in answer["text"] and web_site.hits("/news/trainium") == fetched + 1
-
-
-@pytest.fixture
-def openai_app(app_settings, openai_settings):
-    backend = {
-        name: getattr(openai_settings, name)
-        for name in ("summarizer_backend", "openai_api_key", "openai_base_url", "openai_model", "openai_timeout")
-    }
-    with running_app(app_settings.model_copy(update=backend)) as app:
-        yield app
 
 
 EVIDENCE = '"In early evaluation, Apple expects Trainium 2 to bring up to a 50% improvement in efficiency with '
