@@ -21,16 +21,13 @@ from __future__ import annotations
 
 import argparse
 import difflib
-import http.server
 import io
 import logging
 import re
 import statistics
 import sys
-import threading
 import time
 from collections.abc import Callable
-from contextlib import contextmanager
 from pathlib import Path
 
 from pydantic import SecretStr
@@ -43,6 +40,7 @@ from bot.pipeline import summarize_source  # noqa: E402
 from bot.spec import SummarySpec  # noqa: E402
 from bot.summarizers import make_summarizer  # noqa: E402
 from tests.fixtures.openai_server import FakeOpenAIServer  # noqa: E402
+from tests.fixtures.web import serving_web_site  # noqa: E402
 
 PDF_DIR = REPO / "tests" / "data" / "pdf"
 TEXT_PDFS = ("multicolumn.pdf", "google-doc-document.pdf", "pdflatex-4-pages.pdf", "GeoTopo-komprimiert.pdf")
@@ -91,38 +89,13 @@ def compare_libraries(repeat: int) -> None:
                   f" {seconds / base:>10.2f}x")
 
 
-@contextmanager
-def pdf_site() -> str:
-    """A loopback site serving tests/data/pdf/<name> as application/pdf."""
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            body = (PDF_DIR / Path(self.path).name).read_bytes()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/pdf")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
 def long_pdf_by_url(repeat: int) -> None:
     import py3langid
 
     base = Settings(_env_file=None, fetch_allow_hosts=["127.0.0.1"], fetch_deadline=60)
     print(f"\n{LONG_PDF} (117 pages) summarized by URL, as `python -m bot summarize` does")
     print(f"{'backend':<12} {'median s':>9} {'max s':>7} {'summary words':>13} {'language':>8} {'requests':>8}")
-    with pdf_site() as site, FakeOpenAIServer(latency=0.5) as openai_server:
+    with serving_web_site() as site, FakeOpenAIServer(latency=0.5) as openai_server:
         backends = {
             "extractive": base,
             "openai": base.model_copy(update={
@@ -136,7 +109,7 @@ def long_pdf_by_url(repeat: int) -> None:
             openai_server.reset()
             for _ in range(repeat):
                 start = time.perf_counter()
-                summary = summarize_source(f"{site}/{LONG_PDF}", SummarySpec(), summarizer, settings)
+                summary = summarize_source(site.url(f"/pdf/{LONG_PDF}"), SummarySpec(), summarizer, settings)
                 seconds.append(time.perf_counter() - start)
             text = "\n".join(summary.paragraphs)
             requests = len(openai_server.requests) // repeat if label == "openai" else 0
